@@ -1,0 +1,1 @@
+print("This step is not written yet.")
