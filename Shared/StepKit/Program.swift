@@ -1,0 +1,82 @@
+import CPUFeatures
+import Foundation
+
+/// Runs a step program's body and exits: the entry point of every step's `main.swift`.
+///
+///     import StepKit
+///
+///     runStepProgram {
+///         var flags = FlagParser(program: "Step00Bigram", summary: "…")
+///         let standard = flags.standardFlags()
+///         try flags.parse(CommandLine.arguments.dropFirst())
+///         let corpus = try standard.loadCorpus()
+///         …
+///     }
+///
+/// Before the body runs, the CPU check of `exitUnlessCPUSupportsTensorBuild()` runs. Then:
+/// - a `HelpRequest` thrown by `FlagParser.parse(_:)` prints the usage to standard output and exits 0;
+/// - any other error prints `error: <message>` to standard error and exits 1;
+/// - a body that returns exits 0.
+public func runStepProgram(_ body: () throws -> Void) -> Never {
+    exitUnlessCPUSupportsTensorBuild()
+
+    do {
+        try body()
+    } catch let request as HelpRequest {
+        print(request.usage)
+        exit(0)
+    } catch {
+        writeToStandardError("error: \(errorMessage(for: error))\n")
+        exit(1)
+    }
+    exit(0)
+}
+
+/// Exits with status 1 and an explanation when the Tensor module was compiled for CPU features
+/// this CPU lacks; otherwise returns.
+///
+/// On x86-64, Tensor is compiled for AVX2 and FMA unless `TRANSFORMER_STEPS_PORTABLE=1` was set
+/// at build time, and such a build would crash with an illegal instruction on older CPUs. This
+/// check calls only the C target `CPUFeatures`, which is compiled for the baseline CPU, so it runs
+/// safely before any Tensor code. `runStepProgram` calls it first, so step programs need not.
+public func exitUnlessCPUSupportsTensorBuild() {
+    #if TENSOR_NEEDS_AVX2_FMA
+    if ts_cpu_supports_tensor_build() == 0 {
+        writeToStandardError(missingCPUFeaturesMessage(program: currentProgramName()) + "\n")
+        exit(1)
+    }
+    #endif
+}
+
+/// Returns the explanation printed when the CPU lacks AVX2 or FMA, naming the portable build.
+func missingCPUFeaturesMessage(program: String) -> String {
+    """
+    error: this build of TransformerSteps needs a CPU with AVX2 and FMA, and this CPU lacks at least one of them.
+    Build a portable version for any x86-64 CPU, which runs the tensor code more slowly, and run it the same way:
+        TRANSFORMER_STEPS_PORTABLE=1 swift build
+        TRANSFORMER_STEPS_PORTABLE=1 swift run \(program)
+    """
+}
+
+/// Returns the text to print for an error: the description of errors that provide one, such as
+/// `StepError` and `FlagError`, and Foundation's localized description otherwise.
+public func errorMessage(for error: Error) -> String {
+    if let error = error as? CustomStringConvertible {
+        return error.description
+    }
+    if let error = error as? LocalizedError, let description = error.errorDescription {
+        return description
+    }
+    return error.localizedDescription
+}
+
+/// Returns the name the program was started with, without its folder.
+func currentProgramName() -> String {
+    let path = CommandLine.arguments.first ?? "program"
+    return URL(fileURLWithPath: path).lastPathComponent
+}
+
+/// Writes `text` to standard error unbuffered, so it appears before the process exits.
+func writeToStandardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}

@@ -1,0 +1,112 @@
+import DatasetStep
+import Foundation
+import Tensor
+
+/// A model that maps token ids `[B, T]` to next-token logits `[B, T, vocabSize]`.
+public protocol LanguageModel: Module {
+    /// The longest context the model accepts, T.
+    var blockSize: Int { get }
+    /// Returns next-token logits `[B, T, vocabSize]` for ids `[B, T]` laid out flat with `shape` `[B, T]`.
+    func logits(_ ids: [Int], shape: [Int]) -> Tensor
+}
+
+extension LanguageModel {
+    /// Returns the mean cross-entropy of the model's predictions for a batch's targets.
+    public func loss(on batch: Batch) -> Tensor {
+        let logits = logits(batch.inputs, shape: batch.shape)
+        return Tensor.crossEntropy(logits: logits, targets: batch.targets)
+    }
+
+    /// Returns the mean loss over `batchCount` random batches of `ids`, without recording a graph.
+    public func estimateLoss(
+        on ids: [Int], batchCount: Int, batchSize: Int, generator: inout SeededGenerator, splitName: String
+    ) throws -> Float {
+        var total: Float = 0
+        for _ in 0..<batchCount {
+            let batch = try TokenDataset.randomBatch(
+                from: ids, batchSize: batchSize, blockSize: blockSize, generator: &generator, splitName: splitName)
+            total += Tensor.withoutGradients { loss(on: batch).item }
+        }
+        return total / Float(batchCount)
+    }
+}
+
+/// Settings of the short training runs of steps 04 to 08.
+public struct ShortTraining {
+    /// The number of optimizer steps.
+    public var steps: Int
+    /// Sequences per batch, B.
+    public var batchSize: Int
+    /// AdamW's learning rate.
+    public var learningRate: Float
+    /// Steps between two loss evaluations.
+    public var evalInterval: Int
+    /// Batches averaged for each evaluation.
+    public var evalBatches: Int
+
+    /// Creates settings; the defaults train the small models of steps 04 to 08 in seconds.
+    public init(steps: Int = 600, batchSize: Int = 16, learningRate: Float = 3e-3, evalInterval: Int = 50, evalBatches: Int = 8) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.evalInterval = evalInterval
+        self.evalBatches = evalBatches
+    }
+}
+
+/// The losses measured during a run: one entry per evaluation.
+public struct LossCurve {
+    /// The step after which each evaluation ran (0 is before training).
+    public var steps: [Int] = []
+    /// Mean training loss at each evaluation.
+    public var train: [Float] = []
+    /// Mean validation loss at each evaluation.
+    public var validation: [Float] = []
+    /// Wall-clock seconds the optimizer steps took, without evaluations.
+    public var trainingSeconds: Double = 0
+
+    /// Creates an empty curve.
+    public init() {}
+}
+
+/// Trains `model` with AdamW on random batches of `dataset.train`, evaluating train and validation
+/// loss every `evalInterval` steps and at the end. `onProgress` is called after every step with the
+/// step number and that step's loss, and `onEvaluation` after every evaluation.
+public func train(
+    _ model: some LanguageModel, on dataset: TokenDataset, settings: ShortTraining, generator: inout SeededGenerator,
+    onProgress: (Int, Float) -> Void = { _, _ in },
+    onEvaluation: (LossCurve) -> Void = { _ in }
+) throws -> LossCurve {
+    let optimizer = AdamW(parameters: model.namedParameters, learningRate: settings.learningRate, weightDecay: 0.01)
+    // Evaluations draw from their own generator, so evaluating more often does not change training batches.
+    var evalGenerator = SeededGenerator(seed: generator.next())
+    var curve = LossCurve()
+
+    func evaluate(after step: Int) throws {
+        curve.steps.append(step)
+        curve.train.append(try model.estimateLoss(
+            on: dataset.train, batchCount: settings.evalBatches, batchSize: settings.batchSize,
+            generator: &evalGenerator, splitName: "training"))
+        curve.validation.append(try model.estimateLoss(
+            on: dataset.validation, batchCount: settings.evalBatches, batchSize: settings.batchSize,
+            generator: &evalGenerator, splitName: "validation"))
+        onEvaluation(curve)
+    }
+
+    try evaluate(after: 0)
+    for step in 1...max(settings.steps, 1) where settings.steps > 0 {
+        let started = Date()
+        let batch = try TokenDataset.randomBatch(
+            from: dataset.train, batchSize: settings.batchSize, blockSize: model.blockSize, generator: &generator)
+        model.zeroGrad()
+        let loss = model.loss(on: batch)
+        loss.backward()
+        optimizer.step()
+        curve.trainingSeconds += Date().timeIntervalSince(started)
+        onProgress(step, loss.item)
+        if step % settings.evalInterval == 0 || step == settings.steps {
+            try evaluate(after: step)
+        }
+    }
+    return curve
+}
