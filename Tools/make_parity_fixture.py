@@ -151,8 +151,8 @@ def main():
         "seed": SEED,
         "torch": torch.__version__,
     }
-    # One key holding sorted JSON, because the writer stores metadata in a hash map whose key
-    # order changes from run to run; several keys would make the bytes differ each time.
+    # The writer stores metadata in a hash map whose key order changes from run to run. One key
+    # containing sorted JSON keeps the file byte-for-byte the same on every run.
     metadata = {"config": json.dumps(config, sort_keys=True)}
 
     arguments.output.parent.mkdir(parents=True, exist_ok=True)

@@ -58,16 +58,17 @@ func missingCPUFeaturesMessage(program: String) -> String {
     """
 }
 
-/// Returns the text to print for an error: the description of errors that provide one, such as
-/// `StepError` and `FlagError`, and Foundation's localized description otherwise.
+/// Returns the text to print for an error: the `errorDescription` of a `LocalizedError`, the
+/// localized description of Foundation errors, and `String(describing:)` otherwise, which uses
+/// `description` for errors such as `FlagError` that conform to `CustomStringConvertible`.
 public func errorMessage(for error: Error) -> String {
-    if let error = error as? CustomStringConvertible {
-        return error.description
-    }
     if let error = error as? LocalizedError, let description = error.errorDescription {
         return description
     }
-    return error.localizedDescription
+    if error is CocoaError || type(of: error) is NSError.Type {
+        return error.localizedDescription
+    }
+    return String(describing: error)
 }
 
 /// Returns the name the program was started with, without its folder.

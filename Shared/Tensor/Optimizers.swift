@@ -135,6 +135,12 @@ public final class AdamW {
 public struct NonFiniteGradientError: Error, CustomStringConvertible {
     /// The norm that was found.
     public let norm: Float
+
+    /// Creates the error for a norm that is infinite or NaN.
+    public init(norm: Float) {
+        self.norm = norm
+    }
+
     public var description: String {
         "the gradient norm is \(norm); training has diverged (try a lower learning rate)"
     }

@@ -7,7 +7,7 @@ import Foundation
 /// Box–Muller transform in `Double`, returning the cosine value and then the sine value of each pair.
 /// Everything a `--seed` should control draws from this type, never from the system generator.
 public struct SeededGenerator: RandomNumberGenerator {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    private var words: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Float?
 
     /// Creates a generator whose sequence is fixed by `seed`.
@@ -20,19 +20,31 @@ public struct SeededGenerator: RandomNumberGenerator {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        state = (nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix())
+        words = (nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix())
+    }
+
+    /// The generator's full state, for saving a run and resuming it with the same draws.
+    public var state: [UInt64] {
+        [words.0, words.1, words.2, words.3, spareNormal.map { UInt64($0.bitPattern) | (1 << 32) } ?? 0]
+    }
+
+    /// Recreates a generator from `state`, continuing exactly where the saved one stopped.
+    public init?(state words: [UInt64]) {
+        guard words.count == 5, words[0...3].contains(where: { $0 != 0 }) else { return nil }
+        self.words = (words[0], words[1], words[2], words[3])
+        spareNormal = words[4] == 0 ? nil : Float(bitPattern: UInt32(truncatingIfNeeded: words[4]))
     }
 
     /// Returns the next 64 random bits.
     public mutating func next() -> UInt64 {
-        let result = rotateLeft(state.1 &* 5, by: 7) &* 9
-        let t = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= t
-        state.3 = rotateLeft(state.3, by: 45)
+        let result = rotateLeft(words.1 &* 5, by: 7) &* 9
+        let t = words.1 << 17
+        words.2 ^= words.0
+        words.3 ^= words.1
+        words.1 ^= words.2
+        words.0 ^= words.3
+        words.2 ^= t
+        words.3 = rotateLeft(words.3, by: 45)
         return result
     }
 

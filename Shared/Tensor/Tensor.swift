@@ -68,19 +68,20 @@ public final class Tensor {
 // MARK: - Recording operations
 
 extension Tensor {
-    /// Depth of nested `withoutGradients` calls; while positive no graph is recorded.
-    /// The step programs are single-threaded where they build graphs, so a plain counter suffices.
-    nonisolated(unsafe) static var gradientsDisabledDepth = 0
+    /// Whether the current task (or thread, outside any task) records graphs. Task-local, so
+    /// evaluation on one thread or test never switches off recording on another.
+    @TaskLocal static var recordsGradients = true
 
     /// Whether operations currently record a graph for `backward()`.
-    public static var isGradientRecordingEnabled: Bool { gradientsDisabledDepth == 0 }
+    public static var isGradientRecordingEnabled: Bool { recordsGradients }
 
     /// Runs `body` without recording a graph: results require no gradient and keep no reference
     /// to their inputs, so evaluation and generation keep no intermediate buffers alive.
+    /// The setting applies to the current task (or thread) only and nests.
     public static func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
-        gradientsDisabledDepth += 1
-        defer { gradientsDisabledDepth -= 1 }
-        return try body()
+        try $recordsGradients.withValue(false) {
+            try body()
+        }
     }
 
     /// Wraps the values an operation computed. When gradients are recorded and an input requires

@@ -8,9 +8,15 @@ public protocol LanguageModel: Module {
     var blockSize: Int { get }
     /// Returns next-token logits `[B, T, vocabSize]` for ids `[B, T]` laid out flat with `shape` `[B, T]`.
     func logits(_ ids: [Int], shape: [Int]) -> Tensor
+    /// Switches training-only behaviour such as dropout on (`true`) or off (`false`).
+    /// Models without such behaviour keep the default, which does nothing.
+    func setTraining(_ training: Bool)
 }
 
 extension LanguageModel {
+    /// Does nothing: a model without dropout behaves the same in training and evaluation.
+    public func setTraining(_ training: Bool) {}
+
     /// Returns the mean cross-entropy of the model's predictions for a batch's targets.
     public func loss(on batch: Batch) -> Tensor {
         let logits = logits(batch.inputs, shape: batch.shape)
@@ -18,6 +24,7 @@ extension LanguageModel {
     }
 
     /// Returns the mean loss over `batchCount` random batches of `ids`, without recording a graph.
+    /// - Throws: `DatasetError.splitTooShort` when `ids` has no window of `blockSize + 1` tokens.
     public func estimateLoss(
         on ids: [Int], batchCount: Int, batchSize: Int, generator: inout SeededGenerator, splitName: String
     ) throws -> Float {
@@ -28,6 +35,17 @@ extension LanguageModel {
             total += Tensor.withoutGradients { loss(on: batch).item }
         }
         return total / Float(batchCount)
+    }
+
+    /// Returns the logits `[vocabSize]` at the last position of one sequence of ids, without
+    /// recording a graph. The sequence must have 1 to `blockSize` ids.
+    public func lastPositionLogits(_ context: [Int]) -> [Float] {
+        precondition(
+            !context.isEmpty && context.count <= blockSize,
+            "lastPositionLogits: the context needs 1 to \(blockSize) ids, got \(context.count)")
+        let logits = Tensor.withoutGradients { self.logits(context, shape: [1, context.count]) }
+        let vocabSize = logits.shape[logits.rank - 1]
+        return Array(logits.data[(logits.count - vocabSize)...])
     }
 }
 
@@ -67,22 +85,39 @@ public struct LossCurve {
 
     /// Creates an empty curve.
     public init() {}
+
+    /// The training loss of the last evaluation, or NaN before any evaluation.
+    public var finalTrain: Float { train.last ?? .nan }
+
+    /// The validation loss of the last evaluation, or NaN before any evaluation.
+    public var finalValidation: Float { validation.last ?? .nan }
 }
 
 /// Trains `model` with AdamW on random batches of `dataset.train`, evaluating train and validation
-/// loss every `evalInterval` steps and at the end. `onProgress` is called after every step with the
-/// step number and that step's loss, and `onEvaluation` after every evaluation.
+/// loss before the first step, every `evalInterval` steps and after the last step.
+///
+/// `onProgress` is called after every step with the step number and that step's loss, and
+/// `onEvaluation` after every evaluation with the curve so far. The model is switched to
+/// evaluation mode (`setTraining(false)`) during evaluations and left in it at the end.
+/// - Throws: `DatasetError.splitTooShort` when a split has no window of `blockSize + 1` tokens.
 public func train(
     _ model: some LanguageModel, on dataset: TokenDataset, settings: ShortTraining, generator: inout SeededGenerator,
     onProgress: (Int, Float) -> Void = { _, _ in },
     onEvaluation: (LossCurve) -> Void = { _ in }
 ) throws -> LossCurve {
+    precondition(settings.steps >= 0, "train: steps must be at least 0, got \(settings.steps)")
+    precondition(settings.batchSize >= 1, "train: batchSize must be at least 1, got \(settings.batchSize)")
+    precondition(settings.evalInterval >= 1, "train: evalInterval must be at least 1, got \(settings.evalInterval)")
+    precondition(settings.evalBatches >= 1, "train: evalBatches must be at least 1, got \(settings.evalBatches)")
+
     let optimizer = AdamW(parameters: model.namedParameters, learningRate: settings.learningRate, weightDecay: 0.01)
     // Evaluations draw from their own generator, so evaluating more often does not change training batches.
     var evalGenerator = SeededGenerator(seed: generator.next())
     var curve = LossCurve()
 
     func evaluate(after step: Int) throws {
+        model.setTraining(false)
+        defer { model.setTraining(true) }
         curve.steps.append(step)
         curve.train.append(try model.estimateLoss(
             on: dataset.train, batchCount: settings.evalBatches, batchSize: settings.batchSize,
@@ -94,7 +129,7 @@ public func train(
     }
 
     try evaluate(after: 0)
-    for step in 1...max(settings.steps, 1) where settings.steps > 0 {
+    for step in stride(from: 1, through: settings.steps, by: 1) {
         let started = Date()
         let batch = try TokenDataset.randomBatch(
             from: dataset.train, batchSize: settings.batchSize, blockSize: model.blockSize, generator: &generator)
@@ -108,5 +143,6 @@ public func train(
             try evaluate(after: step)
         }
     }
+    model.setTraining(false)
     return curve
 }
