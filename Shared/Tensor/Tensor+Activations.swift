@@ -46,27 +46,58 @@ extension Tensor {
 
     /// Returns the Gaussian error linear unit x·Φ(x) in its exact form with the error function,
     /// PyTorch's default: GELU(x) = x/2 · (1 + erf(x/√2)).
+    ///
+    /// Vectorised with `fastErf` (absolute error below 1.5·10⁻⁷). When a graph is recorded the forward
+    /// pass also stores the derivative Φ(x) + x·φ(x), so the backward pass is one multiply.
     public func gelu() -> Tensor {
-        let input = self
+        let count = self.count
+        let recording = Tensor.isGradientRecordingEnabled && requiresGrad
         var values = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { x in
-            for i in 0..<x.count {
-                values[i] = 0.5 * x[i] * (1 + erf(x[i] * Float(0.5).squareRoot()))
-            }
-        }
-        return Tensor.result(shape: shape, data: values, parents: [self]) { output in
-            let g = output.grad!
-            // d/dx [x·Φ(x)] = Φ(x) + x·φ(x), with φ the standard normal density.
-            let inverseSqrtTwoPi = 1 / Float(2 * Double.pi).squareRoot()
-            input.accumulateGrad { gx in
-                input.data.withUnsafeBufferPointer { x in
-                    for i in 0..<x.count {
-                        let cdf = 0.5 * (1 + erf(x[i] * Float(0.5).squareRoot()))
-                        let density = inverseSqrtTwoPi * Foundation.exp(-0.5 * x[i] * x[i])
-                        gx[i] += g[i] * (cdf + x[i] * density)
+        var derivatives = [Float](repeating: 0, count: recording ? count : 0)
+        data.withUnsafeBufferPointer { input in
+            values.withUnsafeMutableBufferPointer { output in
+                derivatives.withUnsafeMutableBufferPointer { slopes in
+                    let x = SharedPointer(base: UnsafeMutablePointer(mutating: input.baseAddress!))
+                    let y = SharedPointer(base: output.baseAddress!)
+                    let dy = SharedPointer(base: slopes.baseAddress ?? output.baseAddress!)
+                    parallelRanges(count: count, minimumPerThread: 16_384) { range in
+                        geluKernel(x.base, y.base, recording ? dy.base : nil, range: range)
                     }
                 }
             }
+        }
+        return Tensor.result(shape: shape, data: values, parents: [self]) { [derivatives] output in
+            let g = output.grad!
+            self.accumulateGrad { gx in
+                for i in 0..<gx.count { gx[i] += g[i] * derivatives[i] }
+            }
+        }
+    }
+}
+
+/// Writes GELU(x) and, when `derivative` is given, GELU′(x) for the indices in `range`.
+private func geluKernel(
+    _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ derivative: UnsafeMutablePointer<Float>?,
+    range: Range<Int>
+) {
+    var i = range.lowerBound
+    while i + 8 <= range.upperBound {
+        let input = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        let (value, slope) = geluAndDerivative(input)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: value, as: SIMD8<Float>.self)
+        if let derivative {
+            UnsafeMutableRawPointer(derivative + i).storeBytes(of: slope, as: SIMD8<Float>.self)
+        }
+        i += 8
+    }
+    // The last few values go through the same eight-lane code, padded with zeros.
+    if i < range.upperBound {
+        var padded = SIMD8<Float>(repeating: 0)
+        for lane in 0..<(range.upperBound - i) { padded[lane] = x[i + lane] }
+        let (value, slope) = geluAndDerivative(padded)
+        for lane in 0..<(range.upperBound - i) {
+            y[i + lane] = value[lane]
+            derivative?[i + lane] = slope[lane]
         }
     }
 }

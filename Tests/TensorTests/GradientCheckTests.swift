@@ -24,29 +24,34 @@ struct GradientComparison {
 ///
 /// The function maps the inputs to one or more output tensors. Each output is contracted with fixed
 /// random weights w (magnitudes in [0.5, 1.5], random signs), so the checked scalar is
-/// L = Σ w ⊙ output. That weighting is the upstream gradient: autodiff runs `backward(seed: w)`, and a
-/// backward pass that mixed up elements cannot pass by symmetry, as it could under a uniform
-/// gradient such as that of `sum()`. The contraction for the finite differences is done in `Double`,
-/// so it adds no rounding of its own.
+/// L = Σ w ⊙ output. The weights are the upstream gradient: autodiff runs `backward(seed: w)`. A
+/// backward pass that sends gradient to the wrong element cannot pass by symmetry, as it could under
+/// the uniform upstream gradient of `sum()`. The finite differences contract in `Double`, so the
+/// contraction adds no rounding of its own.
 ///
 /// Step and tolerance. The estimate (L(x + h) − L(x − h)) / 2h has two errors:
-/// - truncation, h²/6 · |L'''|, about 1.7e-5 · |L'''| for h = 1e-2;
-/// - rounding: each `Float` evaluation of L is off by about u · S, where u = 2⁻²⁴ ≈ 6e-8 and
-///   S = Σ |w · output| is at most about 100 for the small tensors used here, so the difference
-///   quotient is off by up to about 2 · 6e-8 · 100 / 2e-2 = 6e-4, and typically far less because
-///   the rounding errors of separate outputs partly cancel.
-/// h = 1e-2 balances the two: h = 1e-3 would cut truncation 100-fold but raise rounding 10-fold.
-/// A mismatch is |autodiff − numeric| > 1e-3 + 1e-3 · |numeric|, so an error of 1% in a gradient of
-/// size 0.2 or more is caught. Inputs sit at least 0.1 away from kinks and poles, so the step
-/// never crosses one. The perturbed values x ± h are rounded to `Float`, so the quotient divides
-/// by the difference actually applied rather than by 2h.
+/// - truncation, h²/6 · |L'''|. With h = 5e-3 that is 4.2e-6 · |L'''|. The largest third
+///   derivative here is that of a/b with |b| ≥ 0.5, 6|a|/b⁴ ≤ 96|a|, which gives about 4e-4 · |a|.
+/// - rounding. Each output value is off by about u · |output|, where u = 2⁻²⁴ ≈ 6e-8, so L is off by
+///   at most u · S with S = Σ |w ⊙ output| ≤ `maximumOutputMagnitude` = 128. Two such errors divided
+///   by 2h = 1e-2 give at most 2 · 6e-8 · 128 / 1e-2 = 1.5e-3, if every rounding went the same way.
+///   Independent roundings add like a random walk instead, to about u · √(Σ (w ⊙ output)²), under
+///   1e-6 for the ≤ 120 outputs of these tests, which is 1e-4 in the quotient.
+/// h = 5e-3 balances the two. Measured on these tests, the largest error was 4e-4 at h = 5e-3,
+/// 1.4e-3 at h = 1e-2 (truncation, growing as h²) and 9e-4 at h = 1e-3 (rounding, growing as 1/h).
+/// A mismatch is |autodiff − numeric| > 1e-3 + 1e-3 · |numeric|, so an error of 1% in a gradient
+/// of 0.2 or more is caught. Inputs sit at least 0.1 away from kinks and poles, so a step never
+/// crosses one. The perturbed values x ± h are rounded to `Float`, so the quotient divides by the
+/// difference actually applied rather than by 2h.
 enum GradientCheck {
     /// The finite-difference step h.
-    static let step: Float = Float(ProcessInfo.processInfo.environment["GRADCHECK_STEP"] ?? "1e-2")!
+    static let step: Float = 5e-3
     /// The absolute part of the allowed error.
     static let absoluteTolerance = 1e-3
     /// The part of the allowed error proportional to the size of the gradient.
     static let relativeTolerance = 1e-3
+    /// The largest Σ |w ⊙ output| for which the rounding bound above holds.
+    static let maximumOutputMagnitude = 128.0
 
     /// Returns the upstream weights for an output of `count` values.
     static func weights(count: Int, seed: UInt64) -> [Float] {
@@ -57,14 +62,14 @@ enum GradientCheck {
         }
     }
 
-    /// Compares the autodiff gradient of every input with central differences and returns, for
-    /// each input, the element that disagrees most.
+    /// Compares the autodiff gradient of every input with central differences. Returns, for each
+    /// input, the element that disagrees most, and Σ |w ⊙ output| at the unperturbed inputs.
     ///
     /// Each output is sent back with its own `backward(seed:)`, so outputs must not share recorded
-    /// intermediate tensors (the first backward pass releases the graph it walks).
+    /// intermediate tensors: the first backward pass releases the graph it walks.
     static func compare(
         _ inputs: [Tensor], weightSeed: UInt64 = 99, _ function: ([Tensor]) -> [Tensor]
-    ) -> [GradientComparison] {
+    ) -> (comparisons: [GradientComparison], outputMagnitude: Double) {
         for input in inputs {
             input.requiresGrad = true
             input.zeroGrad()
@@ -74,12 +79,14 @@ enum GradientCheck {
         let weights = outputs.enumerated().map { index, output in
             GradientCheck.weights(count: output.count, seed: weightSeed &+ UInt64(index))
         }
-        for (output, seed) in zip(outputs, weights) {
-            // An output without a graph leaves the inputs' gradients nil, which `compare` reports as NaN.
-            output.backward(seed: seed)
+        var outputMagnitude: Double = 0
+        for (output, weight) in zip(outputs, weights) {
+            for (value, w) in zip(output.data, weight) { outputMagnitude += abs(Double(value) * Double(w)) }
+            // An output without a graph leaves the inputs' gradients nil, which counts as a mismatch below.
+            output.backward(seed: weight)
         }
 
-        // L = Σ w ⊙ output, contracted in Double; evaluated without recording a graph.
+        // L = Σ w ⊙ output, contracted in Double and evaluated without recording a graph.
         func loss() -> Double {
             Tensor.withoutGradients {
                 let outputs = function(inputs)
@@ -115,10 +122,10 @@ enum GradientCheck {
                     worst = GradientComparison(input: inputIndex, index: i, autodiff: analytic, numeric: numeric, errorRatio: ratio)
                 }
             }
-            if ProcessInfo.processInfo.environment["GRADCHECK_DEBUG"] != nil { print("GRADCHECK", worst.errorRatio, Test.current?.name ?? "", worst.index, abs(worst.autodiff - worst.numeric), worst.autodiff, inputs[inputIndex].shape) }
+            if ProcessInfo.processInfo.environment["GRADCHECK_DEBUG"] != nil { print("GRADCHECK", worst.errorRatio, Test.current?.name ?? "", worst.index, abs(worst.autodiff - worst.numeric), worst.autodiff, inputs[inputIndex].shape, outputMagnitude) }
             comparisons.append(worst)
         }
-        return comparisons
+        return (comparisons, outputMagnitude)
     }
 }
 
@@ -127,7 +134,12 @@ func expectGradientsMatch(
     _ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
     _ function: ([Tensor]) -> [Tensor]
 ) {
-    for comparison in GradientCheck.compare(inputs, function) {
+    let (comparisons, outputMagnitude) = GradientCheck.compare(inputs, function)
+    #expect(
+        outputMagnitude <= GradientCheck.maximumOutputMagnitude,
+        "Σ |w ⊙ output| is \(outputMagnitude), above the \(GradientCheck.maximumOutputMagnitude) the tolerance assumes; use smaller inputs",
+        sourceLocation: sourceLocation)
+    for comparison in comparisons {
         #expect(
             inputs[comparison.input].grad != nil,
             "input \(comparison.input) received no gradient", sourceLocation: sourceLocation)
@@ -163,7 +175,7 @@ struct GradientCheckerTests {
     @Test("accepts a correct derivative")
     func acceptsCorrect() {
         let x = randomTensor([3, 4], seed: 1)
-        let comparisons = GradientCheck.compare([x]) { [Self.squareWithDerivative($0[0], factor: 2)] }
+        let (comparisons, _) = GradientCheck.compare([x]) { [Self.squareWithDerivative($0[0], factor: 2)] }
         #expect(comparisons.count == 1)
         #expect(comparisons[0].errorRatio <= 1)
     }
@@ -173,7 +185,7 @@ struct GradientCheckerTests {
         // Inputs of magnitude at least 0.5 make gradients of at least 2 · 0.5 · 0.5 = 0.5, so a 2%
         // error is at least 1e-2, well above the allowed 1e-3 + 1e-3 · 0.5.
         let x = randomTensor([3, 4], seed: 1, magnitudes: 0.5...2)
-        let comparisons = GradientCheck.compare([x]) { [Self.squareWithDerivative($0[0], factor: 2.04)] }
+        let (comparisons, _) = GradientCheck.compare([x]) { [Self.squareWithDerivative($0[0], factor: 2.04)] }
         #expect(comparisons[0].errorRatio > 1)
     }
 
@@ -182,7 +194,7 @@ struct GradientCheckerTests {
         // Under a uniform upstream gradient a reversed gradient would pass for x + 0; the random
         // upstream weights expose it.
         let x = randomTensor([6], seed: 2)
-        let comparisons = GradientCheck.compare([x]) { inputs in
+        let (comparisons, _) = GradientCheck.compare([x]) { inputs in
             let input = inputs[0]
             return [Tensor.result(shape: input.shape, data: input.data, parents: [input]) { output in
                 input.accumulateGrad(adding: output.grad!.reversed())
@@ -194,7 +206,7 @@ struct GradientCheckerTests {
     @Test("rejects a missing gradient")
     func rejectsMissingGradient() {
         let x = randomTensor([4], seed: 3)
-        let comparisons = GradientCheck.compare([x]) { inputs in
+        let (comparisons, _) = GradientCheck.compare([x]) { inputs in
             let input = inputs[0]
             return [Tensor.result(shape: input.shape, data: input.data.map { 2 * $0 }, parents: [input]) { _ in }]
         }

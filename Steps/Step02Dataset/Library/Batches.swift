@@ -79,6 +79,14 @@ public struct TokenDataset {
         max(0, count - blockSize)
     }
 
+    /// Returns the number of examples all windows hold together, `blockSize` per window.
+    ///
+    /// The same target appears in up to `blockSize` windows, each time after a context of another
+    /// length, so this counts more examples than there are targets.
+    public static func windowExampleCount(tokenCount count: Int, blockSize: Int) -> Int {
+        windowCount(tokenCount: count, blockSize: blockSize) * blockSize
+    }
+
     /// Returns the number of (context, next token) pairs a split of `count` tokens contains: every token but
     /// the first is the target of the tokens before it (its context is cut to the last `blockSize`).
     public static func contextTargetPairCount(tokenCount count: Int) -> Int {

@@ -1,1 +1,231 @@
-print("This step is not written yet.")
+import DatasetStep
+import EmbeddingsStep
+import Foundation
+import StepKit
+import Tensor
+import TokenizerStep
+
+// Step 03: token ids become learned vectors, and a learned position vector is added to each.
+
+runStepProgram {
+    var flags = FlagParser(
+        program: "Step03Embeddings",
+        summary: "Looks up the token and position vectors of a batch's first tokens, compares the vectors of close"
+            + " and far ids, and shows what changes without position vectors (--no-positions). With --train-steps N"
+            + " it trains a bigram-like model (embeddings and a linear head) and compares the vectors again.")
+    let standard = flags.standardFlags()
+    let blockSize = flags.int("block-size", default: 8, range: .atLeast(2), help: "tokens per input sequence, T, and rows of the position table")
+    let batchSize = flags.int("batch-size", default: 4, range: .atLeast(1), help: "sequences per batch, B, for the batch shown and for training")
+    let embedDim = flags.int("embed-dim", default: 16, range: .atLeast(1), help: "length of every token and position vector, C")
+    let valFraction = flags.double(
+        "val-fraction", default: 0.1, range: .atLeast(0, below: 1),
+        help: "share of the tokens kept for validation; the batch comes from the rest")
+    let positions = flags.bool("positions", default: true, help: "add a learned position vector to each token vector")
+    let tokenID = flags.optionalInt(
+        "id", range: .atLeast(0), help: "token id n of the similarity table, next to n + 1 and a far id (default: x[0, 0])")
+    let trainSteps = flags.int(
+        "train-steps", default: 0, range: .atLeast(0),
+        help: "steps of training a bigram-like model on the embeddings before comparing the vectors again")
+    let learningRate = flags.float("lr", default: 0.01, range: .above(0), help: "AdamW learning rate of --train-steps")
+    try flags.parse(CommandLine.arguments.dropFirst())
+
+    let corpus = try standard.loadCorpus()
+    let tokenizer = try CharTokenizer(training: corpus.text)
+    let ids = tokenizer.encode(corpus.text)
+    let dataset = try TokenDataset(ids: ids, valFraction: valFraction.value)
+    let T = blockSize.value, C = embedDim.value, V = tokenizer.vocabSize
+    if let id = tokenID.value, id >= V {
+        throw StepError(
+            invalid: "--id", value: "\(id)", rule: "the vocabulary of this text has ids 0 to \(V - 1)",
+            fix: "Pass an id below \(V), or leave out --id to use x[0, 0].")
+    }
+
+    // The batch is drawn before the tables, and the token table before the position table, so
+    // --no-positions changes neither the batch nor the token vectors.
+    var generator = SeededGenerator(seed: standard.seed.value)
+    let batch = try TokenDataset.randomBatch(
+        from: dataset.train, batchSize: batchSize.value, blockSize: T, generator: &generator)
+    let embedding = TokenAndPositionEmbedding(
+        vocabSize: V, blockSize: T, embedDim: C, usePositions: positions.value, generator: &generator)
+    let x = Array(batch.inputRow(0))
+    func name(_ id: Int) -> String { "\(id) \"\(tokenizer.label(for: id))\"" }
+
+    print("Corpus: \(corpus.summary), vocabulary of \(V) ids")
+    print("Tables: token [\(V), \(C)]" + (positions.value ? ", position [\(T), \(C)]" : ", no position table (--no-positions)")
+        + ", values drawn from normal(0, 0.02) with --seed \(standard.seed.value)")
+    print("Batch x has shape \(batch.shape); x[0, 0] = \(name(x[0])) and x[0, 1] = \(name(x[1]))")
+    print()
+
+    // 1. The vectors of x[0, 0] and x[0, 1], their position vectors, and what the layer outputs.
+    let shownDims = min(C, 8)
+    let rowOutput = Tensor.withoutGradients { embedding(x, shape: [1, T]) }
+    print("The first \(shownDims) of \(C) dimensions of each vector:")
+    var vectors: [(String, [Float])] = [("tok[\(x[0])]", embedding.tokenVector(x[0])), ("tok[\(x[1])]", embedding.tokenVector(x[1]))]
+    if let position0 = embedding.positionVector(0), let position1 = embedding.positionVector(1) {
+        vectors += [("pos[0]", position0), ("pos[1]", position1)]
+    }
+    vectors += [("output t=0", vector(rowOutput, row: 0)), ("output t=1", vector(rowOutput, row: 1))]
+    print(vectorTable(vectors, dims: shownDims))
+    if positions.value {
+        print("output t=0 = tok[\(x[0])] + pos[0] and output t=1 = tok[\(x[1])] + pos[1]: the layer adds the two rows.")
+    } else {
+        print("Without a position table the output is the token row itself.")
+    }
+    print()
+
+    // 2. Close ids do not give close vectors.
+    let n = tokenID.value ?? x[0]
+    let compared = [n, n + 1 < V ? n + 1 : n - 1, (n + V / 2) % V]
+    print("Do close ids get close vectors? Cosine similarity of token rows (1 = same direction, 0 = unrelated):")
+    print(similarityTable(compared, embedding: embedding, tokenizer: tokenizer))
+    printSimilarityNote(compared, embedding: embedding)
+    print()
+
+    // 3. The same token at two positions.
+    let pair = Tensor.withoutGradients { embedding([n, n], shape: [1, 2]) }
+    let first = vector(pair, row: 0), second = vector(pair, row: 1)
+    print("The same token \(name(n)) at positions 0 and 1, first \(shownDims) dimensions:")
+    print(vectorTable([("t=0", first), ("t=1", second)], dims: shownDims))
+    if first == second {
+        print("The two vectors are identical: without positions the model cannot tell where a token stands.")
+    } else {
+        print("The two vectors differ (cosine \(Format.fixed(cosineSimilarity(first, second), digits: 3))):"
+            + " pos[0] and pos[1] mark where the token stands. Run with --no-positions to remove them.")
+    }
+    print()
+
+    // 4. Shuffling the input.
+    let order = shuffledOrder(count: T, generator: &generator)
+    let shuffled = order.map { x[$0] }
+    let shuffledOutput = Tensor.withoutGradients { embedding(shuffled, shape: [1, T]) }
+    print("Shuffle row x[0]: shuffled[t] = x[0, from[t]]. Does the output only get reordered the same way?")
+    var table = Table(columns: [
+        "t", Table.Column("x[0, t]", alignment: .left), Table.Column("output[t] (first 3)", alignment: .left),
+        "from[t]", Table.Column("shuffled[t]", alignment: .left), Table.Column("shuffled output[t] (first 3)", alignment: .left),
+        Table.Column("= output[from[t]]", alignment: .left),
+    ])
+    var reorderedRows = 0
+    for t in 0..<T {
+        let original = vector(rowOutput, row: t)
+        let moved = vector(shuffledOutput, row: t)
+        let matches = moved == vector(rowOutput, row: order[t])
+        if matches { reorderedRows += 1 }
+        table.addRow([
+            "\(t)", name(x[t]), numbers(original, count: 3), "\(order[t])", name(shuffled[t]),
+            numbers(moved, count: 3), matches ? "yes" : "no",
+        ])
+    }
+    print(table)
+    if reorderedRows == T {
+        print("All \(T) rows match: shuffling the input only shuffled the output, so the vectors carry no order.")
+    } else {
+        print("\(T - reorderedRows) of \(T) rows do not match: a token's vector depends on its position,"
+            + " so the order of the input is part of the output.")
+    }
+
+    // 5. Optional: train, then compare the vectors again.
+    guard trainSteps.value > 0 else {
+        print()
+        print("Run with --train-steps 300 to train the vectors and see which tokens become similar.")
+        return
+    }
+    print()
+    let model = EmbeddingBigramModel(embedding: embedding, generator: &generator)
+    let progress = ProgressBar(total: trainSteps.value, label: "training")
+    let losses = try trainEmbeddingBigram(
+        model, on: dataset.train, steps: trainSteps.value, batchSize: batchSize.value, blockSize: T,
+        learningRate: learningRate.value, generator: &generator
+    ) { step, loss in
+        progress.update(step, status: "loss " + Format.fixed(loss, digits: 3))
+    }
+    progress.finish()
+    let window = min(20, losses.count)
+    let startLoss = losses.prefix(window).reduce(0, +) / Float(window)
+    let endLoss = losses.suffix(window).reduce(0, +) / Float(window)
+    print("Trained a bigram-like model (embeddings, then one linear layer to \(V) logits) for \(trainSteps.value) steps,"
+        + " batch \(batchSize.value) × \(T), lr \(Format.significant(learningRate.value)):")
+    print("loss \(Sparkline(losses, width: 50).bars)  mean of the first \(window) steps \(Format.fixed(startLoss, digits: 3)),"
+        + " of the last \(window) \(Format.fixed(endLoss, digits: 3))")
+    print()
+    print("Cosine similarity of the same token rows after training:")
+    print(similarityTable(compared, embedding: embedding, tokenizer: tokenizer))
+    print()
+    print("The most similar tokens after training: tokens followed by similar tokens get similar vectors.")
+    var neighbours = Table(columns: [
+        Table.Column("token", alignment: .left), Table.Column("1st", alignment: .left),
+        Table.Column("2nd", alignment: .left), Table.Column("3rd", alignment: .left),
+    ])
+    for id in neighbourQueries(compared: compared, tokenizer: tokenizer) {
+        let nearest = nearestTokens(to: id, in: embedding.tokenEmbedding.weight, count: 3)
+        neighbours.addRow([name(id)] + nearest.map { name($0.id) + " " + Format.fixed($0.similarity, digits: 2) })
+    }
+    print(neighbours)
+}
+
+/// Returns row `row` of the last axis of a `[1, T, C]` tensor.
+func vector(_ tensor: Tensor, row: Int) -> [Float] {
+    let width = tensor.shape[tensor.rank - 1]
+    return Array(tensor.data[(row * width)..<((row + 1) * width)])
+}
+
+/// Returns the first `count` values with four decimals, separated by spaces.
+func numbers(_ values: [Float], count: Int) -> String {
+    values.prefix(count).map { Format.fixed($0, digits: 4).padding(toLength: 7, withPad: " ", startingAt: 0) }
+        .joined(separator: " ").trimmingCharacters(in: .whitespaces)
+}
+
+/// Returns a table with one column per named vector and one row per dimension.
+func vectorTable(_ vectors: [(String, [Float])], dims: Int) -> Table {
+    var table = Table(columns: [Table.Column("dim")] + vectors.map { Table.Column($0.0, alignment: .right) })
+    for d in 0..<dims {
+        table.addRow(["\(d)"] + vectors.map { Format.fixed($0.1[d], digits: 4) })
+    }
+    return table
+}
+
+/// Returns the cosine similarity of every pair of token rows in `ids`, with each row's length.
+func similarityTable(_ ids: [Int], embedding: TokenAndPositionEmbedding, tokenizer: CharTokenizer) -> Table {
+    var table = Table(columns: [
+        "id", Table.Column("token", alignment: .left), Table.Column("length ‖v‖")
+    ] + ids.map { Table.Column("cos with \($0)") })
+    for a in ids {
+        let row = embedding.tokenVector(a)
+        table.addRow(
+            ["\(a)", tokenizer.label(for: a), Format.fixed(euclideanNorm(row), digits: 4)]
+                + ids.map { Format.fixed(cosineSimilarity(row, embedding.tokenVector($0)), digits: 3) })
+    }
+    return table
+}
+
+/// Prints what the similarity table shows about id distance, from its numbers.
+func printSimilarityNote(_ ids: [Int], embedding: TokenAndPositionEmbedding) {
+    let near = cosineSimilarity(embedding.tokenVector(ids[0]), embedding.tokenVector(ids[1]))
+    let far = cosineSimilarity(embedding.tokenVector(ids[0]), embedding.tokenVector(ids[2]))
+    print("Ids \(ids[0]) and \(ids[1]) differ by 1 and ids \(ids[0]) and \(ids[2]) by \(abs(ids[2] - ids[0])),"
+        + " yet their cosines are \(Format.fixed(near, digits: 3)) and \(Format.fixed(far, digits: 3)).")
+    print("Each row was drawn on its own, so the id is only a row number: neither the distance between ids nor")
+    print("the size of an id shows in the vectors, whose lengths are alike.")
+}
+
+/// Returns the tokens whose nearest neighbours are listed after training: the compared ids, then the
+/// vowels a, e, o and the space when the vocabulary has them.
+func neighbourQueries(compared: [Int], tokenizer: CharTokenizer) -> [Int] {
+    var queries = compared
+    for text in ["a", "e", "o", " "] {
+        let id = tokenizer.encode(text)[0]
+        if id != CharTokenizer.unknownID && !queries.contains(id) { queries.append(id) }
+    }
+    return queries
+}
+
+/// Returns a random order of 0..<count (Fisher–Yates with `generator`), never the identity order.
+func shuffledOrder(count: Int, generator: inout SeededGenerator) -> [Int] {
+    var order = Array(0..<count)
+    for i in stride(from: count - 1, to: 0, by: -1) {
+        order.swapAt(i, generator.nextInt(below: i + 1))
+    }
+    if order == Array(0..<count) {
+        order = Array(order[1...]) + [order[0]]
+    }
+    return order
+}
