@@ -15,8 +15,8 @@ Output is one `key=value` line per record:
   info numpy=2.4.6 blas=openblas blas_version=0.3.31 threads=2 thread_control=threadpoolctl
   gemm batch=1 m=768 n=128 k=128 transpose_a=0 transpose_b=0 median_gflops=432.6 best_gflops=437.8
 
-The BLAS thread count is set through threadpoolctl when it is installed, and otherwise through
-OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS, which must be set before numpy loads.
+The script sets OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS to --threads before
+numpy loads, and also limits the BLAS thread pool through threadpoolctl when that is installed.
 """
 
 import argparse
@@ -47,11 +47,21 @@ def parse_shape(text):
     return tuple(parts)
 
 
+def positive(convert):
+    """Return an argparse type that converts with `convert` and accepts only values above 0."""
+    def parse(text):
+        value = convert(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError("invalid value %r: it must be greater than 0" % text)
+        return value
+    return parse
+
+
 def parse_arguments():
     parser = argparse.ArgumentParser(description="float32 GEMM GFLOP/s with numpy's BLAS")
-    parser.add_argument("--threads", type=int, default=2, help="BLAS threads (default 2)")
-    parser.add_argument("--samples", type=int, default=7, help="timed samples per shape (default 7)")
-    parser.add_argument("--sample-time", type=float, default=0.1,
+    parser.add_argument("--threads", type=positive(int), default=2, help="BLAS threads (default 2)")
+    parser.add_argument("--samples", type=positive(int), default=7, help="timed samples per shape (default 7)")
+    parser.add_argument("--sample-time", type=positive(float), default=0.1,
                         help="seconds that one sample lasts at least (default 0.1)")
     parser.add_argument("--shape", type=parse_shape, action="append",
                         help="BATCH,M,N,K,TA,TB; may be repeated (default: the small-GPT shapes)")
@@ -121,7 +131,12 @@ def main():
                 blas, blas_version = pool.get("internal_api"), pool.get("version")
                 break
     except ImportError:
-        pass
+        # Without threadpoolctl the build configuration still names the BLAS (numpy >= 1.26).
+        try:
+            build_blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+            blas, blas_version = build_blas.get("name", blas), build_blas.get("version", blas_version)
+        except (TypeError, KeyError, ValueError):
+            pass
 
     print("info numpy=%s blas=%s blas_version=%s threads=%d thread_control=%s python=%s" % (
         np.__version__, blas, blas_version, arguments.threads, thread_control, sys.executable))

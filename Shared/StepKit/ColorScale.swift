@@ -1,4 +1,4 @@
-/// How a heatmap maps values to colours or shades.
+/// A mapping from heatmap values to colours or shades.
 public enum ColorScale: Equatable {
     /// Diverging when the finite values include both signs, sequential otherwise.
     case automatic

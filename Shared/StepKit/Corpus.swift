@@ -14,7 +14,7 @@ public enum DefaultCorpus: Equatable {
 /// mark, because Swift counts "\r\n" as one `Character` and a character-level vocabulary would
 /// otherwise differ between copies of the same file.
 public struct Corpus: Equatable {
-    /// Where a corpus came from.
+    /// The origin of a corpus.
     public enum Source: Equatable {
         /// The text built into StepKit.
         case embedded
@@ -27,7 +27,7 @@ public struct Corpus: Equatable {
     /// The whole text, never empty.
     public let text: String
 
-    /// Where the text came from.
+    /// The origin of the text.
     public let source: Source
 
     /// Creates a corpus from text already loaded; `text` must not be empty.
@@ -72,7 +72,10 @@ public struct Corpus: Equatable {
     }
 
     /// Loads the English text built into StepKit from its resource bundle.
-    /// - Throws: `StepError` when the resource is missing, which means a broken build.
+    /// - Throws: `StepError` when the bundle lacks the file, which means a broken build.
+    /// NOTE: When the whole bundle `TransformerSteps_StepKit.resources` is missing, for example
+    /// after copying an executable without it, SwiftPM's generated `Bundle.module` stops the
+    /// program with a fatal error before this function can throw.
     public static func embedded() throws -> Corpus {
         guard let url = Bundle.module.url(forResource: "default-corpus", withExtension: "txt") else {
             throw StepError(

@@ -77,6 +77,8 @@ public struct NumberRange<Bound: Comparable> {
 
     /// The rule in words, as in "at least 1" or "from 0 to 1".
     public var rule: String {
+        let lower = self.lower.map(describeFlagValue)
+        let upper = self.upper.map(describeFlagValue)
         switch (lower, upper) {
         case let (lower?, upper?):
             if lowerIsInclusive && upperIsInclusive { return "from \(lower) to \(upper)" }
@@ -155,6 +157,7 @@ public struct HelpRequest: Error, Equatable {
 ///     try flags.parse(CommandLine.arguments.dropFirst())
 ///     print(steps.value)
 ///
+/// Each help text should name what the flag sets and its unit, as in "context length in tokens".
 /// Switches (`bool`) take no separate value: `--sample` turns one on, `--no-sample` turns it off,
 /// and `--sample=false` is also accepted. A flag given twice keeps its last value.
 public struct FlagParser {
@@ -417,13 +420,13 @@ public struct FlagParser {
 
         // Left columns longer than 30 characters put their help on the next line instead of
         // pushing every help text to the right.
-        let leftWidth = min(rows.map { $0.left.count }.max() ?? 0, 30)
+        let leftWidth = min(rows.map { Terminal.displayWidth(of: $0.left) }.max() ?? 0, 30)
         let helpColumn = 2 + leftWidth + 2
         for row in rows {
             let helpLines = wrap(row.right, width: lineWidth - helpColumn)
             let indent = String(repeating: " ", count: helpColumn)
-            if row.left.count <= leftWidth {
-                let padded = row.left.padding(toLength: leftWidth, withPad: " ", startingAt: 0)
+            if Terminal.displayWidth(of: row.left) <= leftWidth {
+                let padded = Terminal.pad(row.left, toWidth: leftWidth, alignRight: false)
                 lines.append("  " + padded + "  " + (helpLines.first ?? ""))
                 lines += helpLines.dropFirst().map { indent + $0 }
             } else {
@@ -491,7 +494,7 @@ public struct FlagParser {
         if let range {
             precondition(range.contains(defaultValue), "default \(defaultValue) of --\(name) breaks its own rule: \(range.rule)")
         }
-        let defaultText = "\(defaultValue)"
+        let defaultText = describeFlagValue(defaultValue)
         return register(
             name, default: defaultValue, placeholder: Value.placeholder, help: help,
             defaultText: defaultText, example: defaultText, rule: range?.rule, expected: Value.expected
@@ -517,7 +520,7 @@ public struct FlagParser {
         if let range, let bad = defaultValue.first(where: { !range.contains($0) }) {
             preconditionFailure("default element \(bad) of --\(name) breaks its own rule: \(range.rule)")
         }
-        let defaultText = defaultValue.map { "\($0)" }.joined(separator: ",")
+        let defaultText = defaultValue.map(describeFlagValue).joined(separator: ",")
         let expected = "a comma-separated list of \(Value.pluralName), as in " + Value.listExample
         return register(
             name, default: defaultValue, placeholder: "\(Value.placeholder),…", help: help,
@@ -614,6 +617,16 @@ public struct FlagParser {
         }
         return previous[b.count]
     }
+}
+
+/// Returns a flag value as the usage text and errors show it: numbers in their shortest exact
+/// form, with a whole `Double` or `Float` written without ".0", as in "1" and "0.001".
+func describeFlagValue<Value>(_ value: Value) -> String {
+    let text = "\(value)"
+    if value is Double || value is Float, text.hasSuffix(".0") {
+        return String(text.dropLast(2))
+    }
+    return text
 }
 
 /// Splits `text` into lines of at most `width` characters at spaces; a longer word keeps its own line.

@@ -1,22 +1,22 @@
 /// A matrix drawn in the terminal as a labelled heatmap, such as an attention matrix with tokens
 /// as row and column labels.
 ///
-///     var heatmap = Heatmap([[0, 1], [2, 3]], rowLabels: ["a", "b"], columnLabels: ["x", "y"])
+///     let heatmap = Heatmap([[0.0, 1], [2, 3]], rowLabels: ["a", "b"], columnLabels: ["x", "y"])
 ///     print(heatmap.render(style: .shades))
 ///
 /// prints
 ///
-///         x  y
-///     a      ░░
-///     b  ▓▓  ██
+///        x  y
+///     a    ░░
+///     b ▓▓ ██
 ///     shades: " " from 0, "░" from 0.6, "▒" from 1.2, "▓" from 1.8, "█" from 2.4 to 3
 ///
-/// Cells are shaded by `scale`. In colour they get a 256-colour background; in plain text they
-/// get one of five shades " ░▒▓█" for five equal parts of the scale range, or their numbers. The
-/// line under the matrix states the scale. Non-finite values, such as the -inf of masked attention
+/// Cells are shaded by `scale`. In colour, each cell gets a 256-colour background. In plain text,
+/// each cell gets one of five shades " ░▒▓█", one per fifth of the scale range, or its number.
+/// The line under the matrix states the scale. Non-finite values, such as the -inf of masked attention
 /// logits, are left out of the scale and drawn as "-∞", "+∞" or "?" (NaN).
 public struct Heatmap: CustomStringConvertible {
-    /// How cells are drawn.
+    /// The drawing style of the cells.
     public enum Style: Equatable {
         /// Background colours from a 256-colour terminal, with numbers on them when `showsValues`.
         case color
@@ -56,7 +56,7 @@ public struct Heatmap: CustomStringConvertible {
     public var showsValues = false
     /// Decimals of the printed numbers.
     public var digits = 2
-    /// How values map to colours and shades.
+    /// The mapping from values to colours and shades.
     public var scale = ColorScale.automatic
     /// A column of numbers printed right of the matrix.
     public var extraColumn: ExtraColumn?

@@ -2,7 +2,7 @@ import Foundation
 
 /// A one-line progress display on standard error, redrawn in place:
 ///
-///     training [███████▌        ]  150/300 steps  50.0%  12.3k tokens/s  0:12 elapsed  ETA 0:12  loss 2.31
+///     training [████████        ]  150/300 steps  50.0%  6.40k tokens/s  0:12 elapsed  ETA 0:12  loss 2.31
 ///
 /// It writes only when standard error is a terminal, so redirected output and logs stay clean,
 /// and redraws at most 10 times a second, so it costs little inside a training loop.

@@ -16,7 +16,9 @@ import Foundation
 public struct LinePlot {
     /// The y-axis a series is measured on.
     public enum Axis: Equatable {
+        /// The main y-axis, on the left, logarithmic when `logScaleY` is set.
         case left
+        /// The second y-axis, on the right, always linear, such as for a learning rate.
         case right
     }
 

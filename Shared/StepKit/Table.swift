@@ -16,11 +16,13 @@ import Foundation
 ///
 /// Widths are measured in terminal columns, so accented letters and emoji line up.
 public struct Table: CustomStringConvertible {
-    /// How a column's cells are aligned.
+    /// The alignment of a column's cells.
     public enum Alignment: Equatable {
         /// Right-aligned when every non-empty cell of the column looks like a number, else left.
         case automatic
+        /// Text starts at the left edge of the column.
         case left
+        /// Text ends at the right edge of the column.
         case right
     }
 
@@ -28,7 +30,7 @@ public struct Table: CustomStringConvertible {
     public struct Column: ExpressibleByStringLiteral, Equatable {
         /// The header text.
         public let header: String
-        /// How the header and cells are aligned.
+        /// The alignment of the header and the cells.
         public let alignment: Alignment
 
         /// Creates a column with a header and an alignment.

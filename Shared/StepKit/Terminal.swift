@@ -69,7 +69,7 @@ public enum Terminal {
             return 0
         }
 
-        // U+FE0F asks for the picture form of a character that is text by default, such as ❤️.
+        // U+FE0F requests the picture form of a character that is text by default, such as ❤️.
         let asksForEmoji = scalars.contains { $0.value == 0xFE0F }
         if first.properties.isEmojiPresentation || (asksForEmoji && first.properties.isEmoji) {
             return 2

@@ -112,6 +112,10 @@ public final class AdamW {
         guard let step = byName["step"], step.values.count == 1 else {
             throw CheckpointError("optimizer state has no step count; the file is not an AdamW state saved by this program")
         }
+        let savedStep = step.values[0]
+        guard savedStep.isFinite, savedStep >= 0, savedStep < 1e15, savedStep == savedStep.rounded() else {
+            throw CheckpointError("optimizer state has step count \(savedStep); it must be a whole number of at least 0, so the file is damaged")
+        }
         var first = firstMoments, second = secondMoments
         for (index, parameter) in parameters.enumerated() {
             for (prefix, isFirst) in [("m.", true), ("v.", false)] {
@@ -122,12 +126,15 @@ public final class AdamW {
                 guard array.shape == parameter.tensor.shape else {
                     throw CheckpointError("optimizer state \(name) has shape \(array.shape), the model needs \(parameter.tensor.shape)")
                 }
+                guard array.values.count == parameter.tensor.count else {
+                    throw CheckpointError("optimizer state \(name) has \(array.values.count) values for shape \(array.shape); the file is damaged")
+                }
                 if isFirst { first[index] = array.values } else { second[index] = array.values }
             }
         }
         firstMoments = first
         secondMoments = second
-        stepCount = Int(step.values[0])
+        stepCount = Int(savedStep)
     }
 }
 

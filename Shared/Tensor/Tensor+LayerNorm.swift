@@ -1,8 +1,9 @@
-import Foundation
-
 extension Tensor {
     /// Returns LayerNorm over the last axis, fused: y = (x − mean) / √(var + ε) · gain + bias, with the
     /// biased variance as in PyTorch. `gain` and `bias` have shape `[C]`; `bias` may be omitted.
+    ///
+    /// The forward pass keeps the normalised values and each row's 1/σ for the backward pass.
+    /// Rows are split across threads.
     public static func layerNorm(_ x: Tensor, gain: Tensor, bias: Tensor?, epsilon: Float = 1e-5) -> Tensor {
         let width = x.shape.last ?? 0
         precondition(gain.shape == [width], "layerNorm: gain shape \(gain.shape) does not match last axis of \(x.shape)")
@@ -13,23 +14,27 @@ extension Tensor {
         var normalized = [Float](repeating: 0, count: x.count)
         var inverseDeviations = [Float](repeating: 0, count: rows)
         var values = [Float](repeating: 0, count: x.count)
-        for r in 0..<rows {
-            let base = r * width
-            var mean: Float = 0
-            for j in 0..<width { mean += x.data[base + j] }
-            mean /= Float(width)
-            var variance: Float = 0
-            for j in 0..<width {
-                let d = x.data[base + j] - mean
-                variance += d * d
-            }
-            variance /= Float(width)
-            let inverse = 1 / (variance + epsilon).squareRoot()
-            inverseDeviations[r] = inverse
-            for j in 0..<width {
-                let n = (x.data[base + j] - mean) * inverse
-                normalized[base + j] = n
-                values[base + j] = n * gain.data[j] + (bias?.data[j] ?? 0)
+        let biasValues = bias?.data ?? [Float](repeating: 0, count: width)
+
+        x.data.withUnsafeBufferPointer { input in
+            gain.data.withUnsafeBufferPointer { gainBuffer in
+                biasValues.withUnsafeBufferPointer { biasBuffer in
+                    normalized.withUnsafeMutableBufferPointer { normalizedBuffer in
+                        inverseDeviations.withUnsafeMutableBufferPointer { inverseBuffer in
+                            values.withUnsafeMutableBufferPointer { valueBuffer in
+                                let n = SharedPointer(base: normalizedBuffer.baseAddress!)
+                                let inverse = SharedPointer(base: inverseBuffer.baseAddress!)
+                                let y = SharedPointer(base: valueBuffer.baseAddress!)
+                                let (xBase, gBase, bBase) = (input.baseAddress!, gainBuffer.baseAddress!, biasBuffer.baseAddress!)
+                                parallelRanges(count: rows, minimumPerThread: 64) { range in
+                                    layerNormRows(
+                                        range, width: width, epsilon: epsilon, x: xBase, gain: gBase, bias: bBase,
+                                        normalized: n.base, inverseDeviations: inverse.base, y: y.base)
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
 
@@ -37,35 +42,79 @@ extension Tensor {
         return result(shape: x.shape, data: values, parents: parents) { output in
             let g = output.grad!
             bias?.accumulateGrad { gb in
-                for r in 0..<rows {
-                    for j in 0..<width { gb[j] += g[r * width + j] }
+                g.withUnsafeBufferPointer { gp in
+                    for r in 0..<rows {
+                        for j in 0..<width { gb[j] += gp[r * width + j] }
+                    }
                 }
             }
             gain.accumulateGrad { gg in
-                for r in 0..<rows {
-                    for j in 0..<width { gg[j] += g[r * width + j] * normalized[r * width + j] }
+                g.withUnsafeBufferPointer { gp in
+                    normalized.withUnsafeBufferPointer { np in
+                        for r in 0..<rows {
+                            for j in 0..<width { gg[j] += gp[r * width + j] * np[r * width + j] }
+                        }
+                    }
                 }
             }
             // With n = normalized input and d = g ⊙ gain:
             // dx = (1/σ) · (d − mean(d) − n · mean(d ⊙ n)).
             x.accumulateGrad { gx in
-                for r in 0..<rows {
-                    let base = r * width
-                    var meanD: Float = 0
-                    var meanDN: Float = 0
-                    for j in 0..<width {
-                        let d = g[base + j] * gain.data[j]
-                        meanD += d
-                        meanDN += d * normalized[base + j]
-                    }
-                    meanD /= Float(width)
-                    meanDN /= Float(width)
-                    for j in 0..<width {
-                        let d = g[base + j] * gain.data[j]
-                        gx[base + j] += inverseDeviations[r] * (d - meanD - normalized[base + j] * meanDN)
+                g.withUnsafeBufferPointer { gp in
+                    normalized.withUnsafeBufferPointer { np in
+                        gain.data.withUnsafeBufferPointer { gainBuffer in
+                            let out = SharedPointer(base: gx.baseAddress!)
+                            let (gBase, nBase, gainBase) = (gp.baseAddress!, np.baseAddress!, gainBuffer.baseAddress!)
+                            parallelRanges(count: rows, minimumPerThread: 64) { range in
+                                for r in range {
+                                    let base = r * width
+                                    var meanD: Float = 0
+                                    var meanDN: Float = 0
+                                    for j in 0..<width {
+                                        let d = gBase[base + j] * gainBase[j]
+                                        meanD += d
+                                        meanDN += d * nBase[base + j]
+                                    }
+                                    meanD /= Float(width)
+                                    meanDN /= Float(width)
+                                    let inverseDeviation = inverseDeviations[r]
+                                    for j in 0..<width {
+                                        let d = gBase[base + j] * gainBase[j]
+                                        out.base[base + j] += inverseDeviation * (d - meanD - nBase[base + j] * meanDN)
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
+        }
+    }
+}
+
+/// Normalises the rows in `range`, writing n = (x − mean)/σ, 1/σ and y = n · gain + bias.
+private func layerNormRows(
+    _ range: Range<Int>, width: Int, epsilon: Float,
+    x: UnsafePointer<Float>, gain: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    normalized: UnsafeMutablePointer<Float>, inverseDeviations: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
+) {
+    for r in range {
+        let row = x + r * width
+        var mean: Float = 0
+        for j in 0..<width { mean += row[j] }
+        mean /= Float(width)
+        var variance: Float = 0
+        for j in 0..<width {
+            let d = row[j] - mean
+            variance += d * d
+        }
+        variance /= Float(width)
+        let inverseDeviation = 1 / (variance + epsilon).squareRoot()
+        inverseDeviations[r] = inverseDeviation
+        for j in 0..<width {
+            let value = (row[j] - mean) * inverseDeviation
+            normalized[r * width + j] = value
+            y[r * width + j] = value * gain[j] + bias[j]
         }
     }
 }

@@ -29,7 +29,7 @@ extension Tensor {
                         sum += e
                     }
                     for j in 0..<width { p[r * width + j] /= sum }
-                    total += Double(Foundation.log(sum) + maximum - row[target])
+                    total += Double(maximum - row[target]) + Double(Foundation.log(sum))
                 }
             }
         }

@@ -33,8 +33,9 @@ extension Tensor {
                 for j in 0..<width { maximum = Swift.max(maximum, row[j]) }
                 var total: Float = 0
                 for j in 0..<width { total += Foundation.exp(row[j] - maximum) }
-                let logTotal = maximum + Foundation.log(total)
-                for j in 0..<width { row[j] -= logTotal }
+                // (x − max) − log Σ keeps full precision; (max + log Σ) would round at the size of max.
+                let logTotal = Foundation.log(total)
+                for j in 0..<width { row[j] = (row[j] - maximum) - logTotal }
             }
         }
         let input = self

@@ -59,6 +59,21 @@ public final class Tensor {
         grad.map { Tensor(shape: shape, data: $0) }
     }
 
+    deinit {
+        // Each result holds its inputs in `parents` and in its backward closure. Releasing a long
+        // chain node by node would recurse once per node and overflow the stack, so the inputs this
+        // tensor owned alone are emptied here, in a loop.
+        var pending = parents
+        parents = []
+        backwardFunction = nil
+        while var node = pending.popLast() {
+            guard isKnownUniquelyReferenced(&node) else { continue }
+            pending.append(contentsOf: node.parents)
+            node.parents = []
+            node.backwardFunction = nil
+        }
+    }
+
     /// A tensor with the same values that is cut off from the graph and requires no gradient.
     public func detached() -> Tensor {
         Tensor(shape: shape, data: data)

@@ -192,7 +192,7 @@ struct FlagsTests {
         #expect(steps.description == "invalid value 0 for --steps: the value must be at least 1, such as the default --steps 300.")
 
         let rate = try #require(flagError(["--lr", "0"]))
-        #expect(rate == .outOfRange(flag: "--lr", value: "0", rule: "greater than 0.0", defaultValue: "0.001"))
+        #expect(rate == .outOfRange(flag: "--lr", value: "0", rule: "greater than 0", defaultValue: "0.001"))
 
         let depth = try #require(flagError(["--compare-depths", "2,0"]))
         #expect(depth == .outOfRange(flag: "--compare-depths", value: "0", rule: "at least 1", defaultValue: nil))
@@ -234,13 +234,13 @@ struct FlagsTests {
         let expectedLines = [
             "--steps <int>", "gradient-descent steps (default: 300; at least 1)",
             "--offset <int>", "offset in characters (default: 0)",
-            "--lr <number>", "learning rate per step (default: 0.001; greater than 0.0)",
-            "--temperature <number>", "(default: 1.0; at least 0.0)",
+            "--lr <number>", "learning rate per step (default: 0.001; greater than",
+            "--temperature <number>", "(default: 1; at least 0)",
             "--start <text>", "text the generation starts from (default: \"The \")",
             "--prompt <text>", "extra prompt text",
             "--sample", "(default: off)",
             "--[no-]shuffle", "shuffle the batches each epoch (default: on)",
-            "--compare-depths <int,…>", "(default: 2,4; each at least 1)",
+            "--compare-depths <int,…>", "2,4; each at least 1)",
             "--optimizer <sgd|adamw>", "update rule (default: adamw)",
             "-h, --help", "print this help and exit",
         ]
@@ -260,7 +260,7 @@ struct FlagsTests {
             let range = try #require(line.range(of: help))
             columns.append(line.distance(from: line.startIndex, to: range.lowerBound))
         }
-        // The longest left column, "--compare-depths <int,…>", is 24 characters.
+        // The left column is 24 characters wide, the length of "--compare-depths <int,…>".
         #expect(columns == Array(repeating: 2 + 24 + 2, count: helpTexts.count))
         for line in lines {
             #expect(line.count <= 80, "usage line longer than 80 columns: \(line)")
@@ -306,7 +306,8 @@ struct FlagsTests {
         #expect(NumberRange.above(0.5).rule == "greater than 0.5")
         #expect(NumberRange.atMost(8).rule == "at most 8")
         #expect(NumberRange.between(1, 4).rule == "from 1 to 4")
-        #expect(NumberRange.atLeast(0.0, below: 1.0).rule == "at least 0.0 and less than 1.0")
+        #expect(NumberRange.atLeast(0.0, below: 1.0).rule == "at least 0 and less than 1")
+        #expect(NumberRange.above(0.0).rule == "greater than 0")
 
         #expect(NumberRange.atLeast(0.0, below: 1.0).contains(0))
         #expect(!NumberRange.atLeast(0.0, below: 1.0).contains(1))

@@ -65,9 +65,10 @@ struct HeatmapTests {
 
     @Test("control characters in labels are escaped")
     func controlCharacterLabels() {
-        let heatmap = Heatmap([[1.0]], rowLabels: ["\n"], columnLabels: [" "])
+        let heatmap = Heatmap([[1.0]], rowLabels: ["\n"], columnLabels: ["\t"])
         let lines = heatmap.render(style: .numbers).split(separator: "\n").map(String.init)
-        #expect(lines[1].hasPrefix("\\n "))
+        #expect(lines[0] == "     \\t")
+        #expect(lines[1] == "\\n 1.00")
     }
 
     @Test("plain style without a colour terminal")

@@ -5,11 +5,35 @@ import FoundationXML
 import Testing
 @testable import StepKit
 
-/// Returns the values of attribute `name` of the elements an XPath query selects.
-private func attributeValues(_ document: XMLDocument, _ query: String, _ name: String) throws -> [String] {
-    try document.nodes(forXPath: query).compactMap { node in
-        (node as? XMLElement)?.attribute(forName: name)?.stringValue
+/// Returns the elements named `name` below `element`, in document order, optionally only those
+/// whose `class` attribute is `className`. SVG elements live in the SVG namespace, which plain
+/// XPath names do not match, so the tree is walked by local name.
+private func descendants(of element: XMLElement?, named name: String, className: String? = nil) -> [XMLElement] {
+    var found: [XMLElement] = []
+    for child in element?.children ?? [] {
+        guard let child = child as? XMLElement else { continue }
+        if child.localName == name && (className == nil || attribute("class", of: child) == className) {
+            found.append(child)
+        }
+        found += descendants(of: child, named: name, className: className)
     }
+    return found
+}
+
+/// Returns the value of attribute `name` of `element`. It searches `attributes` because
+/// `attribute(forName:)` of swift-corelibs-foundation returns nil inside a default namespace.
+private func attribute(_ name: String, of element: XMLElement) -> String? {
+    element.attributes?.first { $0.name == name }?.stringValue
+}
+
+/// Returns the values of attribute `name` of `elements`, skipping elements without it.
+private func attributeValues(_ elements: [XMLElement], _ name: String) -> [String] {
+    elements.compactMap { attribute(name, of: $0) }
+}
+
+/// Returns the text content of every `<text>` element of a document.
+private func allTexts(_ document: XMLDocument) -> [String] {
+    descendants(of: document.rootElement(), named: "text").compactMap(\.stringValue)
 }
 
 /// Creates an empty folder for one test under the system temporary folder.
@@ -31,22 +55,26 @@ struct SVGPlotTests {
 
         let document = try XMLDocument(xmlString: plot.svg(), options: [])
         #expect(document.rootElement()?.name == "svg")
-        let names = try attributeValues(document, "//g[@class='series']", "data-name")
+        let root = document.rootElement()
+        let groups = descendants(of: root, named: "g", className: "series")
+        let names = attributeValues(groups, "data-name")
         #expect(names == ["train loss", "validation <held-out>", "learning rate"])
 
-        let legendTexts = try document.nodes(forXPath: "//g[@class='legend']/text").compactMap(\.stringValue)
+        let legend = descendants(of: root, named: "g", className: "legend")
+        let legendTexts = descendants(of: legend.first, named: "text").compactMap(\.stringValue)
         #expect(legendTexts == ["train loss", "validation <held-out>", "learning rate (right axis)"])
 
-        let paths = try attributeValues(document, "//g[@class='series']/path", "d")
-        #expect(paths.count == 3)
+        let seriesPaths = groups.flatMap { descendants(of: $0, named: "path") }
+        let paths = attributeValues(seriesPaths, "d")
+        try #require(paths.count == 3)
         #expect(paths.allSatisfy { $0.hasPrefix("M") })
         // The train series has four points, so its path has one move and three line commands.
         #expect(paths[0].filter { $0 == "L" }.count == 3)
 
-        let dashed = try attributeValues(document, "//g[@class='series']/path", "stroke-dasharray")
+        let dashed = attributeValues(seriesPaths, "stroke-dasharray")
         #expect(dashed == ["6 4"])
 
-        let allText = try document.nodes(forXPath: "//text").compactMap(\.stringValue)
+        let allText = allTexts(document)
         #expect(allText.contains("Training & validation"))
         #expect(allText.contains("learning rate"))
         #expect(allText.contains("step"))
@@ -60,14 +88,16 @@ struct SVGPlotTests {
 
         let document = try XMLDocument(xmlString: plot.svg(), options: [])
         // The 0 splits the series: a lone point drawn as a dot, then a two-point path.
-        #expect(try document.nodes(forXPath: "//g[@class='series']/circle").count == 1)
-        let paths = try attributeValues(document, "//g[@class='series']/path", "d")
+        let groups = descendants(of: document.rootElement(), named: "g", className: "series")
+        #expect(groups.flatMap { descendants(of: $0, named: "circle") }.count == 1)
+        let paths = attributeValues(groups.flatMap { descendants(of: $0, named: "path") }, "d")
         #expect(paths.count == 1)
         #expect(paths.first?.filter { $0 == "L" }.count == 1)
-        let allText = try document.nodes(forXPath: "//text").compactMap(\.stringValue)
+        let allText = allTexts(document)
         #expect(allText.contains("y (log scale)"))
-        #expect(allText.contains("0.001"))
-        #expect(allText.contains("1"))
+        // The drawn values span 0.01...1, two decades, so ticks sit at 1, 2 and 5 times each power.
+        let tickLabels = allText.filter { $0.first?.isNumber == true }
+        #expect(tickLabels.suffix(7) == ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"])
     }
 
     @Test("linear ticks are round numbers")
@@ -122,20 +152,25 @@ struct SVGPlotTests {
 
         let document = try XMLDocument(xmlString: heatmap.svg(), options: [])
         #expect(document.rootElement()?.name == "svg")
-        #expect(try document.nodes(forXPath: "//g[@class='cells']/rect").count == 6)
-        #expect(try document.nodes(forXPath: "//rect[@class='scale']").count == 1)
-        #expect(try document.nodes(forXPath: "//linearGradient/stop").count == 11)
+        let root = document.rootElement()
+        let cells = descendants(of: descendants(of: root, named: "g", className: "cells").first, named: "rect")
+        #expect(cells.count == 6)
+        #expect(descendants(of: root, named: "rect", className: "scale").count == 1)
+        #expect(descendants(of: root, named: "stop").count == 11)
 
-        let allText = try document.nodes(forXPath: "//text").compactMap(\.stringValue)
+        let allText = allTexts(document)
         #expect(allText.contains("attention <head 0>"))
         #expect(allText.contains("sum"))
         #expect(allText.contains("0.90"))
         #expect(allText.contains("-∞"))
         #expect(allText.filter { $0 == "1.00" }.count == 2)
 
-        // The lowest finite value, 0, gets the first colour of the sequential scale.
-        let fills = try attributeValues(document, "//g[@class='cells']/rect", "fill")
+        // The finite values span 0...0.9 on the sequential scale, so 0 gets its first colour
+        // (68, 1, 84), 0.9 its last (253, 231, 37), and the -inf cell is white.
+        let fills = attributeValues(cells, "fill")
+        try #require(fills.count == 6)
         #expect(fills[5] == "#440154")
+        #expect(fills[1] == "#fde725")
         #expect(fills[2] == "#ffffff")
     }
 

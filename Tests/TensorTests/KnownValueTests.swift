@@ -13,15 +13,17 @@ struct SoftmaxKnownValueTests {
         // 1/(2 + e⁻¹), 1/(2 + e⁻¹), e⁻¹/(2 + e⁻¹) = 0.42231880, 0.42231880, 0.15536240.
         // Unshifted, e¹⁰⁰⁰ would overflow to infinity and give NaN.
         let y = Tensor(shape: [3], data: [1000, 1000, 999]).softmax()
-        #expect(y.data.allSatisfy(\.isFinite))
+        #expect(y.data.allSatisfy { $0.isFinite })
         expectClose(y.data, [0.42231880, 0.42231880, 0.15536240], tolerance: 3e-7)
     }
 
     @Test("huge logits in logSoftmax")
     func hugeLogitsLogSoftmax() {
-        // log-softmax = x − max − ln(2 + e⁻¹) with ln(2.36787944) = 0.86199480.
+        // log-softmax = (x − max) − ln(2 + e⁻¹) with ln(2.36787944) = 0.86199480. Forming
+        // max + ln(2 + e⁻¹) = 1000.862 first would round it to a multiple of 2⁻¹⁴ = 6.1e-5 (one ulp
+        // of 1000) and lose about 5e-6; the tolerance of a few ulps of 0.86 rules that out.
         let y = Tensor(shape: [3], data: [1000, 1000, 999]).logSoftmax()
-        #expect(y.data.allSatisfy(\.isFinite))
+        #expect(y.data.allSatisfy { $0.isFinite })
         expectClose(y.data, [-0.86199480, -0.86199480, -1.86199480], tolerance: 3e-7)
     }
 
@@ -45,7 +47,7 @@ struct SoftmaxKnownValueTests {
         expectClose(thirds.data, [1.0 / 3, 1.0 / 3, 1.0 / 3], tolerance: 1e-7)
     }
 
-    @Test("causalSoftmax rows sum to 1 with zeros above the diagonal")
+    @Test("causalSoftmax rows and masked zeros")
     func causalSoftmaxRows() {
         let x = randomTensor([2, 3, 5, 5], seed: 4, std: 3)
         let y = x.causalSoftmax(scale: 0.7)
@@ -111,6 +113,16 @@ struct CrossEntropyKnownValueTests {
         loss.backward()
         let third = Float(1) / 3
         #expect(logits.grad == [0, 0, 0, third, -third, 0, third, 0, -third])
+    }
+
+    @Test("large near-tied logits stay precise")
+    func largeNearTie() {
+        // Row [1000, 999] with target 0: loss = ln(1 + e⁻¹) = 0.31326169; target 1 adds 1: 1.31326169.
+        // The mean is 0.81326169. Forming ln Σ + max = 1000.31326 in Float first would round to a
+        // multiple of 6.1e-5 and lose up to 3e-5.
+        let logits = Tensor(shape: [2, 2], data: [1000, 999, 1000, 999])
+        let loss = Tensor.crossEntropy(logits: logits, targets: [0, 1])
+        #expect(abs(loss.item - 0.81326169) <= 3e-7)
     }
 
     @Test("equal logits give ln V")
@@ -229,7 +241,7 @@ struct LayerNormKnownValueTests {
         let y = Tensor.layerNorm(x, gain: gain, bias: bias)
         #expect(y.data == [0.1, 0.2, 0.3, 0.1, 0.2, 0.3])
         y.backward(seed: [1, 2, 3, 4, 5, 6])
-        #expect((x.grad ?? [.nan]).allSatisfy(\.isFinite))
+        #expect((x.grad ?? [.nan]).allSatisfy { $0.isFinite })
     }
 }
 

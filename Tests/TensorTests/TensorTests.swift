@@ -209,3 +209,62 @@ struct TensorForwardTests {
         #expect(y.parents.isEmpty)
     }
 }
+
+@Suite("Large inputs split across threads")
+struct ThreadedKernelTests {
+    @Test("layerNorm of 300 rows matches row by row")
+    func layerNormRows() {
+        // 300 rows are enough for LayerNorm to split its rows across threads; each row computed on
+        // its own takes the single-threaded path. Width 19 is two 8-lane blocks and a tail of 3.
+        let (rows, width) = (300, 19)
+        let x = randomTensor([rows, width], seed: 1)
+        let gain = randomTensor([width], seed: 2)
+        let bias = randomTensor([width], seed: 3)
+        let upstream = randomTensor([rows, width], seed: 4).data
+        for tensor in [x, gain, bias] { tensor.requiresGrad = true }
+        let y = Tensor.layerNorm(x, gain: gain, bias: bias)
+        y.backward(seed: upstream)
+
+        var gainGradient = [Float](repeating: 0, count: width)
+        var biasGradient = [Float](repeating: 0, count: width)
+        for r in 0..<rows {
+            let slice = (r * width)..<((r + 1) * width)
+            let rowInput = Tensor(shape: [width], data: Array(x.data[slice]), requiresGrad: true)
+            let rowGain = Tensor(shape: [width], data: gain.data, requiresGrad: true)
+            let rowBias = Tensor(shape: [width], data: bias.data, requiresGrad: true)
+            let rowOutput = Tensor.layerNorm(rowInput, gain: rowGain, bias: rowBias)
+            rowOutput.backward(seed: Array(upstream[slice]))
+
+            // The same arithmetic on the same row; 1e-6 leaves room for a different summation order.
+            expectClose(Array(y.data[slice]), rowOutput.data, tolerance: 1e-6, "row \(r) output")
+            expectClose(Array(x.grad![slice]), rowInput.grad!, tolerance: 1e-6, "row \(r) input gradient")
+            for j in 0..<width {
+                gainGradient[j] += rowGain.grad![j]
+                biasGradient[j] += rowBias.grad![j]
+            }
+        }
+        // Sums of 300 terms of size about 1 in another order differ by up to about 300 · 6e-8 · 20.
+        expectClose(gain.grad ?? [], gainGradient, tolerance: 4e-4, "gain gradient")
+        expectClose(bias.grad ?? [], biasGradient, tolerance: 4e-4, "bias gradient")
+    }
+
+    @Test("gelu of 40,000 values matches small pieces")
+    func geluPieces() {
+        // 40,000 values are enough for GELU to use several threads; pieces of 1,000 use one.
+        let count = 40_000
+        let x = randomTensor([count], seed: 5, std: 3)
+        x.requiresGrad = true
+        let upstream = randomTensor([count], seed: 6).data
+        let y = x.gelu()
+        y.backward(seed: upstream)
+
+        for start in stride(from: 0, to: count, by: 1000) {
+            let range = start..<(start + 1000)
+            let piece = Tensor(shape: [1000], data: Array(x.data[range]), requiresGrad: true)
+            let pieceOutput = piece.gelu()
+            pieceOutput.backward(seed: Array(upstream[range]))
+            #expect(Array(y.data[range]) == pieceOutput.data, "values \(range)")
+            #expect(Array(x.grad![range]) == piece.grad!, "gradients \(range)")
+        }
+    }
+}
