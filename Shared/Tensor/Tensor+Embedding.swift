@@ -7,15 +7,23 @@ extension Tensor {
         precondition(elementCount(idsShape) == ids.count, "embedding: \(ids.count) ids do not fill shape \(idsShape)")
         let rowCount = table.shape[0], width = table.shape[1]
         var values = [Float](repeating: 0, count: ids.count * width)
-        for (position, id) in ids.enumerated() {
-            precondition(id >= 0 && id < rowCount, "embedding: id \(id) at position \(position) is outside 0..<\(rowCount)")
-            for j in 0..<width { values[position * width + j] = table.data[id * width + j] }
+        table.data.withUnsafeBufferPointer { rows in
+            values.withUnsafeMutableBufferPointer { output in
+                for (position, id) in ids.enumerated() {
+                    precondition(id >= 0 && id < rowCount, "embedding: id \(id) at position \(position) is outside 0..<\(rowCount)")
+                    if width > 0 {
+                        (output.baseAddress! + position * width).update(from: rows.baseAddress! + id * width, count: width)
+                    }
+                }
+            }
         }
         return result(shape: idsShape + [width], data: values, parents: [table]) { output in
             let g = output.grad!
             table.accumulateGrad { gt in
-                for (position, id) in ids.enumerated() {
-                    for j in 0..<width { gt[id * width + j] += g[position * width + j] }
+                g.withUnsafeBufferPointer { gp in
+                    for (position, id) in ids.enumerated() {
+                        for j in 0..<width { gt[id * width + j] += gp[position * width + j] }
+                    }
                 }
             }
         }

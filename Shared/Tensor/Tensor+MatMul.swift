@@ -30,42 +30,43 @@ extension Tensor {
             "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "") (\(k) vs \(kB))")
 
         let outputShape = Array(a.shape.dropLast(2)) + [transposeA ? aCols : aRows, n]
-        var values = [Float](repeating: 0, count: batch * m * n)
         let lda = aCols, ldb = bCols
         let strideA = b2D ? 0 : aRows * aCols, strideB = b2D ? 0 : bRows * bCols, strideC = m * n
-        values.withUnsafeMutableBufferPointer { c in
+        // GEMM with beta 0 writes every element, so the buffer needs no zero fill.
+        let values = [Float](unsafeUninitializedCapacity: batch * m * n) { c, initialized in
             multiply(batch: batch, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                      a: a.data, lda: lda, strideA: strideA, b: b.data, ldb: ldb, strideB: strideB,
                      into: c, ldc: n, strideC: strideC, accumulate: false)
+            initialized = batch * m * n
         }
 
         return result(shape: outputShape, data: values, parents: [a, b]) { output in
             let g = output.grad!
             // C = op(A)·op(B): dop(A) = dC·op(B)ᵀ and dop(B) = op(A)ᵀ·dC, each taken back through op.
             if a.requiresGrad {
-                a.accumulateGrad { ga in
+                a.accumulateGrad { ga, isNew in
                     if transposeA {
                         multiply(batch: batch, transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
                                  a: b.data, lda: ldb, strideA: strideB, b: g, ldb: n, strideB: strideC,
-                                 into: ga, ldc: m, strideC: strideA, accumulate: true)
+                                 into: ga, ldc: m, strideC: strideA, accumulate: !isNew)
                     } else {
                         multiply(batch: batch, transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
                                  a: g, lda: n, strideA: strideC, b: b.data, ldb: ldb, strideB: strideB,
-                                 into: ga, ldc: k, strideC: strideA, accumulate: true)
+                                 into: ga, ldc: k, strideC: strideA, accumulate: !isNew)
                     }
                 }
             }
             if b.requiresGrad {
-                b.accumulateGrad { gb in
+                b.accumulateGrad { gb, isNew in
                     // With a shared 2-D right operand, every batch adds into the same gradient.
                     if transposeB {
                         multiply(batch: batch, transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
                                  a: g, lda: n, strideA: strideC, b: a.data, ldb: lda, strideB: strideA,
-                                 into: gb, ldc: k, strideC: strideB, accumulate: true)
+                                 into: gb, ldc: k, strideC: strideB, accumulate: !isNew)
                     } else {
                         multiply(batch: batch, transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
                                  a: a.data, lda: lda, strideA: strideA, b: g, ldb: n, strideB: strideC,
-                                 into: gb, ldc: n, strideC: strideB, accumulate: true)
+                                 into: gb, ldc: n, strideC: strideB, accumulate: !isNew)
                     }
                 }
             }

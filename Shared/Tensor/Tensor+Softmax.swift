@@ -76,14 +76,18 @@ extension Tensor {
         precondition(rank >= 2 && shape[rank - 1] == shape[rank - 2], "causalSoftmax: needs [..., T, T], got \(shape)")
         let size = shape[rank - 1]
         var values = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { x in
-            values.withUnsafeMutableBufferPointer { y in
-                for matrix in stride(from: 0, to: count, by: size * size) {
-                    for row in 0..<size {
-                        let start = matrix + row * size
-                        // Only the first row+1 entries are visible; the rest stay 0.
-                        for j in 0...row { y[start + j] = x[start + j] * scale }
-                        softmaxRow(y.baseAddress! + start, count: row + 1)
+        let rowCount = size == 0 ? 0 : count / size
+        data.withUnsafeBufferPointer { input in
+            values.withUnsafeMutableBufferPointer { output in
+                let x = SharedPointer(base: UnsafeMutablePointer(mutating: input.baseAddress!))
+                let y = SharedPointer(base: output.baseAddress!)
+                parallelRanges(count: rowCount, minimumPerThread: 256) { rows in
+                    for globalRow in rows {
+                        // Row t of each matrix sees positions 0…t; the rest stay 0.
+                        let visible = globalRow % size + 1
+                        let start = globalRow * size
+                        for j in 0..<visible { y.base[start + j] = x.base[start + j] * scale }
+                        softmaxRow(y.base + start, count: visible)
                     }
                 }
             }
@@ -99,34 +103,58 @@ extension Tensor {
 }
 
 /// Replaces a row of `count` logits by their softmax, shifting by the maximum for stability.
+/// Eight lanes at a time with `fastExp`; a row of only −∞ (everything masked) becomes zeros, not NaN.
 @inline(__always)
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
     var maximum = -Float.infinity
     for j in 0..<count { maximum = max(maximum, row[j]) }
-    // A row of only −∞ (everything masked) has no probability mass; leave it as zeros, not NaN.
     guard maximum > -.infinity else {
         for j in 0..<count { row[j] = 0 }
         return
     }
-    var total: Float = 0
-    for j in 0..<count {
-        let e = exp(row[j] - maximum)
-        row[j] = e
-        total += e
+    let shift = SIMD8<Float>(repeating: maximum)
+    var totals = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= count {
+        let e = fastExp(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
+        UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Float>.self)
+        totals += e
+        j += 8
+    }
+    var total = totals.sum()
+    if j < count {
+        var tail = SIMD8<Float>(repeating: -.infinity)
+        for lane in 0..<(count - j) { tail[lane] = row[j + lane] }
+        let e = fastExp(tail - shift)
+        for lane in 0..<(count - j) {
+            row[j + lane] = e[lane]
+            total += e[lane]
+        }
     }
     let inverse = 1 / total
     for j in 0..<count { row[j] *= inverse }
 }
 
 /// Adds scale · y ⊙ (g − Σ g ⊙ y) row by row: the gradient of softmax(scale · x) given y and upstream g.
+/// Rows are split across threads.
 func softmaxBackward(
     probabilities y: [Float], upstream g: [Float], width: Int, scale: Float, into gx: UnsafeMutableBufferPointer<Float>
 ) {
-    for start in stride(from: 0, to: g.count, by: width) {
-        var dot: Float = 0
-        for j in 0..<width { dot += g[start + j] * y[start + j] }
-        for j in 0..<width {
-            gx[start + j] += scale * y[start + j] * (g[start + j] - dot)
+    guard width > 0 else { return }
+    y.withUnsafeBufferPointer { yBuffer in
+        g.withUnsafeBufferPointer { gBuffer in
+            let (yBase, gBase) = (yBuffer.baseAddress!, gBuffer.baseAddress!)
+            let out = SharedPointer(base: gx.baseAddress!)
+            parallelRanges(count: g.count / width, minimumPerThread: 256) { rows in
+                for row in rows {
+                    let start = row * width
+                    var dot: Float = 0
+                    for j in 0..<width { dot += gBase[start + j] * yBase[start + j] }
+                    for j in 0..<width {
+                        out.base[start + j] += scale * yBase[start + j] * (gBase[start + j] - dot)
+                    }
+                }
+            }
         }
     }
 }

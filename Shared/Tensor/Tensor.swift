@@ -124,6 +124,21 @@ extension Tensor {
         grad!.withUnsafeMutableBufferPointer { buffer in body(buffer) }
     }
 
+    /// Gives `body` the gradient buffer and whether it is new. A new buffer is uninitialised, so
+    /// `body` must then write every element (for example a GEMM with beta 0) instead of adding.
+    /// Does nothing when the tensor requires no gradient.
+    func accumulateGrad(_ body: (UnsafeMutableBufferPointer<Float>, _ isNew: Bool) -> Void) {
+        guard requiresGrad else { return }
+        if grad == nil {
+            grad = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                body(buffer, true)
+                initialized = count
+            }
+            return
+        }
+        grad!.withUnsafeMutableBufferPointer { buffer in body(buffer, false) }
+    }
+
     /// Adds `values` (same layout as this tensor) into the gradient.
     func accumulateGrad(adding values: [Float]) {
         guard requiresGrad else { return }
