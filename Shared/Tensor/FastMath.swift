@@ -1,7 +1,8 @@
 // Vectorised exp and erf for the fused kernels. The scalar functions of the C library are one call
 // per value and cannot be vectorised; these work on eight lanes at once.
 
-/// Returns eˣ for eight values, with a relative error below 2 ulp for inputs in [−87, 88].
+/// Returns eˣ for eight values, with a relative error below 2 ulp for inputs in [−87, 88]; inputs
+/// below −87.3 (including −∞) give exactly 0, as eˣ would underflow there.
 ///
 /// x = n·ln 2 + r with |r| ≤ ln2/2, so eˣ = 2ⁿ · eʳ; eʳ comes from a degree-6 polynomial (the
 /// coefficients of Cephes' expf) and 2ⁿ is built directly in the exponent bits. ln 2 is split into a
@@ -19,7 +20,8 @@ func fastExp(_ input: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 5.000_000_12e-1
     let er = p * r * r + r + 1
     let exponent = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n, rounding: .toNearestOrEven)) &+ 127) &<< 23
-    return er * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+    let result = er * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+    return result.replacing(with: 0, where: input .< -87.3)
 }
 
 /// Returns erf(x) for eight values given also e^(−x²), with an absolute error below 1.5·10⁻⁷
