@@ -77,7 +77,9 @@ func currentProgramName() -> String {
     return URL(fileURLWithPath: path).lastPathComponent
 }
 
-/// Writes `text` to standard error unbuffered, so it appears before the process exits.
+/// Writes `text` to standard error unbuffered, so it appears before the process exits. Standard
+/// output is flushed first, so in a combined log the text follows everything printed before it.
 func writeToStandardError(_ text: String) {
+    fflush(stdout)
     FileHandle.standardError.write(Data(text.utf8))
 }

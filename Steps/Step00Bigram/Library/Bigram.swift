@@ -2,8 +2,8 @@ import Foundation
 import StepKit
 import Tensor
 
-/// The characters a bigram model knows: the distinct Unicode scalars of its training text, sorted
-/// by code point, so the same text always gives the same ids.
+/// The vocabulary of a bigram model: the distinct Unicode scalars of its training text, sorted by
+/// code point, so the same text always gives the same ids.
 ///
 /// Id i is the i-th scalar in that order. There is no unknown token, because the model is trained
 /// and queried on one text; Step 01 adds one.
@@ -116,14 +116,41 @@ public final class BigramModel: Module {
     /// The optimizer is AdamW without weight decay: decay would pull the logits towards 0 and keep
     /// the model from reaching the count-based minimum that the tests compare against.
     public func train(on ids: [Int], steps: Int, learningRate: Float) -> [Float] {
+        var unused = SeededGenerator(seed: 0)
+        return train(on: ids, steps: steps, learningRate: learningRate, batchSize: Int.max, generator: &unused)
+    }
+
+    /// Trains on batches of (current, next) pairs and returns the loss of each step's batch.
+    ///
+    /// When `ids` has at most `batchSize` pairs, every step uses all of them and draws nothing
+    /// from `generator`. Otherwise each step draws `batchSize` pair positions uniformly from
+    /// `generator`. A long text then costs `batchSize · V` values per step instead of one row of
+    /// V logits for every pair of the text.
+    public func train(
+        on ids: [Int], steps: Int, learningRate: Float, batchSize: Int, generator: inout SeededGenerator
+    ) -> [Float] {
         precondition(ids.count >= 2, "BigramModel.train: needs at least 2 ids for one pair, got \(ids.count)")
         precondition(steps >= 0, "BigramModel.train: steps must be non-negative, got \(steps)")
-        let (inputs, targets) = Self.pairs(of: ids)
+        precondition(batchSize >= 1, "BigramModel.train: batchSize must be at least 1, got \(batchSize)")
+        let (allInputs, allTargets) = Self.pairs(of: ids)
+        let isFullBatch = allInputs.count <= batchSize
         let optimizer = AdamW(parameters: namedParameters, learningRate: learningRate, weightDecay: 0)
 
         var losses: [Float] = []
         losses.reserveCapacity(steps)
+        var inputs = allInputs
+        var targets = allTargets
         for _ in 0..<steps {
+            if !isFullBatch {
+                inputs.removeAll(keepingCapacity: true)
+                targets.removeAll(keepingCapacity: true)
+                for _ in 0..<batchSize {
+                    let position = generator.nextInt(below: allInputs.count)
+                    inputs.append(allInputs[position])
+                    targets.append(allTargets[position])
+                }
+            }
+
             zeroGrad()
             let loss = loss(inputs: inputs, targets: targets)
             losses.append(loss.item)
@@ -134,9 +161,22 @@ public final class BigramModel: Module {
     }
 
     /// Returns the mean cross-entropy of every (current, next) pair of `ids`, without training.
+    ///
+    /// The pairs are scored in chunks of at most 16,384, so a long text never needs one row of
+    /// logits per pair in memory at once.
     public func meanLoss(on ids: [Int]) -> Float {
         let (inputs, targets) = Self.pairs(of: ids)
-        return Tensor.withoutGradients { loss(inputs: inputs, targets: targets).item }
+        guard !inputs.isEmpty else { return 0 }
+        let chunkSize = 16_384
+        var total = 0.0
+        for start in stride(from: 0, to: inputs.count, by: chunkSize) {
+            let end = min(start + chunkSize, inputs.count)
+            let chunkLoss = Tensor.withoutGradients {
+                loss(inputs: Array(inputs[start..<end]), targets: Array(targets[start..<end])).item
+            }
+            total += Double(chunkLoss) * Double(end - start)
+        }
+        return Float(total / Double(inputs.count))
     }
 
     /// Returns the `length` ids that follow `start`, each the most likely next id after the one

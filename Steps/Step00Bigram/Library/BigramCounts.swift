@@ -3,7 +3,7 @@ import Foundation
 /// The count-based bigram model: how often each character follows each other character in a text.
 ///
 /// Dividing each row by its total gives P(next | current) by counting, the maximum-likelihood
-/// answer that a trained `BigramModel` approaches. The mean negative log-likelihood of the text
+/// estimate that a trained `BigramModel` approaches. The mean negative log-likelihood of the text
 /// under these probabilities is the conditional entropy H(next | current), the lowest loss any
 /// model that sees one character can reach on that text.
 public struct BigramCounts: Equatable {
@@ -37,7 +37,7 @@ public struct BigramCounts: Equatable {
     }
 
     /// Returns row `current` divided by its total, or nil when `current` is never followed by a
-    /// character (it occurs only at the end of the text), so counting says nothing about it.
+    /// character (it occurs only at the end of the text), so counting gives no estimate for it.
     public func probabilities(after current: Int) -> [Double]? {
         let total = total(after: current)
         guard total > 0 else { return nil }
@@ -99,8 +99,8 @@ public func conditionalEntropy(of ids: [Int], contextLength: Int) -> Double {
 /// "axbyczdxaybz…". Each character is the successor of the one two back, so two characters of
 /// memory predict the text perfectly. The cycles have lengths 4 and 3, which share no factor, so
 /// over one period of 24 characters every letter of one cycle sits next to every letter of the
-/// other equally often: seeing only the current character, the next one is any of the other
-/// cycle's letters with equal probability.
+/// other equally often. Given only the current character, the next one is therefore any letter of
+/// the other cycle, each with equal probability.
 public enum TwoBackText {
     /// The cycle of the even positions.
     public static let evenCycle: [Unicode.Scalar] = ["a", "b", "c", "d"]

@@ -11,7 +11,10 @@ runStepProgram {
     let standard = flags.standardFlags()
     let steps = flags.int("steps", default: 300, range: .atLeast(0), help: "full-batch gradient-descent steps")
     let learningRate = flags.float("lr", default: 0.1, range: .above(0), help: "learning rate of AdamW")
-    let start = flags.optionalString("start", help: "character to generate from (default: the first character of the text)")
+    let batchSize = flags.int(
+        "batch-size", default: 16_384, range: .atLeast(1),
+        help: "(current, next) pairs per step; a text with at most this many pairs trains on all of them in every step")
+    let start = flags.optionalString("start", help: "text to generate after; only its last character matters (default: the first character of the text)")
     let length = flags.int("length", default: 40, range: .atLeast(0), help: "number of characters to generate")
     let sample = flags.bool("sample", help: "draw each next character from P(next | current) with --seed instead of taking the most likely")
     let tableSize = flags.int(
@@ -23,7 +26,10 @@ runStepProgram {
     try flags.parse(CommandLine.arguments.dropFirst())
 
     if memoryDemo.value {
-        runMemoryDemo(steps: steps.value, learningRate: learningRate.value, length: length.value)
+        guard standard.text.value == nil && standard.textFile.value == nil else {
+            throw StepError("--memory-demo trains on a text it makes itself, so it takes no --text or --text-file. Run it alone, as in --memory-demo --steps 300.")
+        }
+        runMemoryDemo(steps: steps.value, learningRate: learningRate.value)
         return
     }
 
@@ -38,25 +44,27 @@ runStepProgram {
     print("Pairs: \(Format.grouped(ids.count - 1)) (current, next) pairs to learn from")
     print()
 
-    // 2. Training, and the loss the counts say is the minimum.
+    // 2. Training, and the minimum loss from counting.
     let model = BigramModel(vocabulary: vocabulary)
-    let losses = model.train(on: ids, steps: steps.value, learningRate: learningRate.value)
+    var generator = SeededGenerator(seed: standard.seed.value)
+    let losses = model.train(
+        on: ids, steps: steps.value, learningRate: learningRate.value, batchSize: batchSize.value, generator: &generator)
     let counts = BigramCounts(ids: ids, vocabularySize: vocabulary.size)
-    print("Training the \(vocabulary.size)×\(vocabulary.size) table of logits: \(steps.value) steps, full batch, AdamW, lr \(learningRate.value)")
+    let batch = ids.count - 1 <= batchSize.value ? "all pairs in every step" : "\(Format.grouped(batchSize.value)) random pairs per step"
+    print("Training the \(vocabulary.size)×\(vocabulary.size) table of logits: \(steps.value) steps, \(batch), AdamW, lr \(learningRate.value)")
     if !losses.isEmpty { print("loss per step   \(Sparkline(losses, width: 50))") }
     print("trained loss                          " + Format.fixed(model.meanLoss(on: ids), digits: 4) + " nats")
     print("count-based loss = H(next | current)  " + Format.fixed(counts.conditionalEntropy, digits: 4) + " nats")
     print()
 
     // 3. The two probability tables side by side.
-    let shown = mostFrequentIDs(ids, vocabularySize: vocabulary.size, limit: tableSize.value)
-    printProbabilityTables(model: model, counts: counts, shown: shown)
+    let shownIDs = mostFrequentIDs(ids, vocabularySize: vocabulary.size, limit: tableSize.value)
+    printProbabilityTables(model: model, counts: counts, shownIDs: shownIDs)
     print()
 
     // 4. Generation from the start character.
     let generated: [Int]
     if sample.value {
-        var generator = SeededGenerator(seed: standard.seed.value)
         generated = model.generate(after: startIDs.last!, length: length.value, generator: &generator)
         print("Generated \(length.value) characters after \(quote(startText)), each drawn from P(next | current) with seed \(standard.seed.value):")
     } else {
@@ -69,11 +77,11 @@ runStepProgram {
     print(escapingLineBreaks(startText + vocabulary.text(for: generated)))
 }
 
-// MARK: - The memory demo
+// MARK: - Experiments
 
 /// Trains on `TwoBackText` and prints the trained loss beside the entropies that one and two
 /// characters of context allow.
-func runMemoryDemo(steps: Int, learningRate: Float, length: Int) {
+func runMemoryDemo(steps: Int, learningRate: Float) {
     // 24 · 10 + 1 characters give 240 pairs, ten whole periods, so the counts are exactly even.
     let text = TwoBackText.make(length: 241)
     let vocabulary = try! BigramVocabulary(text: text)
@@ -97,7 +105,7 @@ func runMemoryDemo(steps: Int, learningRate: Float, length: Int) {
 
     let counts = BigramCounts(ids: ids, vocabularySize: vocabulary.size)
     let rows = ["a", "x"].map { vocabulary.id(of: Unicode.Scalar($0)!)! }
-    printProbabilityTables(model: model, counts: counts, shown: Array(0..<vocabulary.size), rows: rows)
+    printProbabilityTables(model: model, counts: counts, shownIDs: Array(0..<vocabulary.size), rowIDs: rows)
     print()
 
     let continuation = model.generate(after: ids[0], length: 23)
@@ -133,32 +141,32 @@ func mostFrequentIDs(_ ids: [Int], vocabularySize: Int, limit: Int) -> [Int] {
 }
 
 /// Prints the trained model's P(next | current) beside the counted one, for the characters
-/// `shown` as columns and `rows` (default: the same characters) as rows.
-func printProbabilityTables(model: BigramModel, counts: BigramCounts, shown: [Int], rows: [Int]? = nil) {
+/// `shownIDs` as columns and `rowIDs` (default: the same characters) as rows.
+func printProbabilityTables(model: BigramModel, counts: BigramCounts, shownIDs: [Int], rowIDs requestedRowIDs: [Int]? = nil) {
     let vocabulary = model.vocabulary
-    let rowIDs = rows ?? shown
-    let isPartial = shown.count < vocabulary.size
-    let digits = shown.count <= 5 ? 3 : 2
+    let rowIDs = requestedRowIDs ?? shownIDs
+    let isPartial = shownIDs.count < vocabulary.size
+    let digits = shownIDs.count <= 5 ? 3 : 2
 
     let trained = rowIDs.map { current -> [String] in
         let probabilities = model.probabilities(after: current)
-        return shown.map { Format.fixed(probabilities[$0], digits: digits) }
+        return shownIDs.map { Format.fixed(probabilities[$0], digits: digits) }
     }
     let counted = rowIDs.map { current -> [String] in
-        guard let probabilities = counts.probabilities(after: current) else { return shown.map { _ in "—" } }
-        return shown.map { Format.fixed(probabilities[$0], digits: digits) }
+        guard let probabilities = counts.probabilities(after: current) else { return shownIDs.map { _ in "—" } }
+        return shownIDs.map { Format.fixed(probabilities[$0], digits: digits) }
     }
     let pairsNote = rowIDs.map { current -> String in
         let total = counts.total(after: current)
-        return total == 0 ? "never followed by a character" : "\(Format.grouped(total)) pairs"
+        return total == 0 ? "never followed by a character" : "\(Format.grouped(total)) pair" + (total == 1 ? "" : "s")
     }
 
     print("P(next | current): one row per current character, one column per next character")
     if isPartial {
-        print("(the \(shown.count) most frequent of \(vocabulary.size) characters, so a row's shown values need not sum to 1)")
+        print("(the \(shownIDs.count) most frequent of \(vocabulary.size) characters, so a row's shown values need not sum to 1)")
     }
-    let left = matrixLines(title: "trained model", rowIDs: rowIDs, columnIDs: shown, cells: trained, vocabulary: vocabulary)
-    let right = matrixLines(title: "counted: row counts ÷ row total", rowIDs: rowIDs, columnIDs: shown, cells: counted, vocabulary: vocabulary)
+    let left = matrixLines(title: "trained model", rowIDs: rowIDs, columnIDs: shownIDs, cells: trained, vocabulary: vocabulary)
+    let right = matrixLines(title: "counted: row counts ÷ row total", rowIDs: rowIDs, columnIDs: shownIDs, cells: counted, vocabulary: vocabulary)
     let leftWidth = left.map { Terminal.displayWidth(of: $0) }.max() ?? 0
     for (index, line) in left.enumerated() {
         let padding = String(repeating: " ", count: leftWidth - Terminal.displayWidth(of: line))

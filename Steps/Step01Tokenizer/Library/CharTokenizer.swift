@@ -123,8 +123,12 @@ public struct CharTokenizer: Equatable, Codable {
 
 /// A tokenizer input that cannot be handled.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    /// The training text has no characters.
     case emptyText
+    /// An id that is not in the vocabulary.
     case idOutOfRange(id: Int, vocabSize: Int)
+    /// A BPE vocabulary size smaller than the byte tokens it must start with.
+    case vocabSizeTooSmall(requested: Int, minimum: Int)
 
     public var description: String {
         switch self {
@@ -132,16 +136,19 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "the training text is empty; a tokenizer needs at least one character to build a vocabulary"
         case let .idOutOfRange(id, vocabSize):
             return "token id \(id) is outside the vocabulary (valid ids are 0..<\(vocabSize)); decode only ids this tokenizer produced"
+        case let .vocabSizeTooSmall(requested, minimum):
+            return "a BPE vocabulary size of \(requested) is too small: it starts with \(minimum) byte tokens, so ask for at least \(minimum)"
         }
     }
 }
 
-/// Returns a one-cell label for a scalar: itself when printable, otherwise an escape (`\n`, `␠`, `U+0301`).
+/// Returns a one-cell label for a scalar: itself when printable, otherwise a stand-in (`\n`, `␣`,
+/// `U+0301`). The space is "␣", as in StepKit's `Format.visible`, so every step shows it alike.
 public func printableLabel(_ scalar: Unicode.Scalar) -> String {
     switch scalar {
     case "\n": return "\\n"
     case "\t": return "\\t"
-    case " ": return "␠"
+    case " ": return "␣"
     default:
         let properties = scalar.properties
         if properties.generalCategory == .nonspacingMark || properties.generalCategory == .control
