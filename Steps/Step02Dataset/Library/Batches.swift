@@ -13,6 +13,16 @@ public struct Batch: Equatable {
     /// T, the length of each sequence.
     public let blockSize: Int
 
+    /// Creates a batch from flat `[B, T]` inputs and targets.
+    public init(inputs: [Int], targets: [Int], batchSize: Int, blockSize: Int) {
+        precondition(inputs.count == batchSize * blockSize && targets.count == inputs.count,
+                     "Batch: shape [\(batchSize), \(blockSize)] needs \(batchSize * blockSize) inputs and targets, got \(inputs.count) and \(targets.count)")
+        self.inputs = inputs
+        self.targets = targets
+        self.batchSize = batchSize
+        self.blockSize = blockSize
+    }
+
     /// The shape of `inputs` and `targets`, `[B, T]`.
     public var shape: [Int] { [batchSize, blockSize] }
 
@@ -93,7 +103,7 @@ public struct TokenDataset {
         max(0, count - 1)
     }
 
-    /// Checks that a split holds at least one window of `blockSize + 1` tokens.
+    /// Checks that a split contains at least one window of `blockSize + 1` tokens.
     /// - Throws: `DatasetError.invalidBlockSize` when blockSize < 1, and `DatasetError.splitTooShort`
     ///   when the split has fewer than blockSize + 1 tokens.
     public static func checkSplit(_ ids: [Int], blockSize: Int, splitName: String) throws {

@@ -74,8 +74,8 @@ runStepProgram {
     lines.forEach { print($0) }
     if T > 1 {
         let shifted = (0..<(T - 1)).allSatisfy { y[$0] == x[$0 + 1] }
-        print("y is x moved one token to the left: y[t] = x[t + 1] for t < \(T - 1) (\(shifted ? "true" : "false") here),"
-            + " and y[\(T - 1)] = \(y[T - 1]) is the token after the window.")
+        print("y is x moved one token to the left: y[t] = x[t + 1] for t < \(T - 1) (\(shifted ? "true" : "false") here),")
+        print("and y[\(T - 1)] = \(y[T - 1]) is the token that follows the window.")
     } else {
         print("With block size 1, y[0] = \(y[0]) is simply the token after x[0] = \(x[0]).")
     }
@@ -98,7 +98,7 @@ runStepProgram {
     print("How many training examples does a text of N tokens give? (block size \(T))")
     var counts = Table(columns: [
         Table.Column("part", alignment: .left), "tokens N", Table.Column("windows (N − \(T))"),
-        Table.Column("examples in windows ((N − \(T)) · \(T))"), "(context, target) pairs (N − 1)",
+        Table.Column("examples ((N − \(T)) · \(T))"), "targets (N − 1)",
     ])
     let parts: [(String, Int)] = [
         ("training", dataset.train.count), ("validation", dataset.validation.count), ("whole text", ids.count),
@@ -116,8 +116,8 @@ runStepProgram {
     print("- A window of block size + 1 = \(T + 1) tokens can start at 0, 1, …, N − \(T + 1): that is N − \(T) windows.")
     print("- Each window holds \(T) examples, one per position, so the windows hold (N − \(T)) · \(T) examples in all.")
     print("- Most targets appear in several windows, after contexts of different lengths. Every token except")
-    print("  the first is the target of the tokens before it, so there are N − 1 different (context, target)")
-    print("  pairs when each target keeps its longest context of up to \(T) tokens.")
+    print("  the first is the target of the tokens before it, so N tokens give N − 1 targets: N − 1 different")
+    print("  (context, target) pairs when each target keeps its longest context of up to \(T) tokens.")
     print("- No labels were added: the targets are the text itself, moved by one token.")
     if trainWindows == 1 {
         print("- The training split holds exactly 1 window, so every row of every batch is that window.")

@@ -51,3 +51,43 @@ public func nearestTokens(to id: Int, in table: Tensor, count: Int, excluding: [
     candidates.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.id < $1.id }
     return Array(candidates.prefix(count))
 }
+
+/// The mean and spread of the cosine similarities of a set of row pairs.
+public struct CosineSummary: Equatable {
+    /// The number of pairs.
+    public let pairCount: Int
+    /// The mean cosine similarity, 0 when there are no pairs.
+    public let mean: Float
+    /// The population standard deviation of the cosine similarities, 0 when there are no pairs.
+    public let standardDeviation: Float
+
+    /// Creates a summary from its three numbers.
+    public init(pairCount: Int, mean: Float, standardDeviation: Float) {
+        self.pairCount = pairCount
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+    }
+}
+
+/// Summarises the cosine similarity of every pair of rows i < j of `table` `[V, C]` whose id
+/// distance j − i lies in `idDistances`.
+///
+/// Comparing the summary for distance 1 with the one for large distances shows whether ids that
+/// are close have closer vectors, without depending on one lucky or unlucky pair.
+public func cosineSummary(of table: Tensor, idDistances: ClosedRange<Int>) -> CosineSummary {
+    precondition(table.rank == 2, "cosineSummary: table must be [V, C], got \(table.shape)")
+    precondition(idDistances.lowerBound >= 1, "cosineSummary: id distances must be at least 1, got \(idDistances)")
+    let rows = table.shape[0], width = table.shape[1]
+    func row(_ index: Int) -> [Float] { Array(table.data[(index * width)..<((index + 1) * width)]) }
+
+    var similarities: [Double] = []
+    for i in 0..<rows {
+        for j in (i + 1)..<rows where idDistances.contains(j - i) {
+            similarities.append(Double(cosineSimilarity(row(i), row(j))))
+        }
+    }
+    guard !similarities.isEmpty else { return CosineSummary(pairCount: 0, mean: 0, standardDeviation: 0) }
+    let mean = similarities.reduce(0, +) / Double(similarities.count)
+    let variance = similarities.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(similarities.count)
+    return CosineSummary(pairCount: similarities.count, mean: Float(mean), standardDeviation: Float(variance.squareRoot()))
+}

@@ -16,13 +16,13 @@ runStepProgram {
     let standard = flags.standardFlags()
     let blockSize = flags.int("block-size", default: 8, range: .atLeast(2), help: "tokens per input sequence, T, and rows of the position table")
     let batchSize = flags.int("batch-size", default: 4, range: .atLeast(1), help: "sequences per batch, B, for the batch shown and for training")
-    let embedDim = flags.int("embed-dim", default: 16, range: .atLeast(1), help: "length of every token and position vector, C")
+    let embedDim = flags.int("embed-dim", default: 32, range: .atLeast(1), help: "length of every token and position vector, C")
     let valFraction = flags.double(
         "val-fraction", default: 0.1, range: .atLeast(0, below: 1),
         help: "share of the tokens kept for validation; the batch comes from the rest")
     let positions = flags.bool("positions", default: true, help: "add a learned position vector to each token vector")
     let tokenID = flags.optionalInt(
-        "id", range: .atLeast(0), help: "token id n of the similarity table, next to n + 1 and a far id (default: x[0, 0])")
+        "id", range: .atLeast(0), help: "token id n of the similarity table, which compares it with n + 1 and a far id; without it n is x[0, 0]")
     let trainSteps = flags.int(
         "train-steps", default: 0, range: .atLeast(0),
         help: "steps of training a bigram-like model on the embeddings before comparing the vectors again")
@@ -40,11 +40,12 @@ runStepProgram {
             fix: "Pass an id below \(V), or leave out --id to use x[0, 0].")
     }
 
-    // The batch is drawn before the tables, and the token table before the position table, so
-    // --no-positions changes neither the batch nor the token vectors.
+    // The batch and the shuffled order are drawn before the tables, and the token table before the
+    // position table, so --no-positions changes none of them.
     var generator = SeededGenerator(seed: standard.seed.value)
     let batch = try TokenDataset.randomBatch(
         from: dataset.train, batchSize: batchSize.value, blockSize: T, generator: &generator)
+    let order = shuffledOrder(count: T, generator: &generator)
     let embedding = TokenAndPositionEmbedding(
         vocabSize: V, blockSize: T, embedDim: C, usePositions: positions.value, generator: &generator)
     let x = Array(batch.inputRow(0))
@@ -75,7 +76,11 @@ runStepProgram {
 
     // 2. Close ids do not give close vectors.
     let n = tokenID.value ?? x[0]
-    let compared = [n, n + 1 < V ? n + 1 : n - 1, (n + V / 2) % V]
+    // A tiny vocabulary can make the far id equal to n ± 1, so repeats are dropped.
+    var compared: [Int] = []
+    for id in [n, n + 1 < V ? n + 1 : n - 1, (n + V / 2) % V] where !compared.contains(id) {
+        compared.append(id)
+    }
     print("Do close ids get close vectors? Cosine similarity of token rows (1 = same direction, 0 = unrelated):")
     print(similarityTable(compared, embedding: embedding, tokenizer: tokenizer))
     printSimilarityNote(compared, embedding: embedding)
@@ -87,7 +92,7 @@ runStepProgram {
     print("The same token \(name(n)) at positions 0 and 1, first \(shownDims) dimensions:")
     print(vectorTable([("t=0", first), ("t=1", second)], dims: shownDims))
     if first == second {
-        print("The two vectors are identical: without positions the model cannot tell where a token stands.")
+        print("The two vectors are identical: without positions they carry no hint of where a token stands.")
     } else {
         print("The two vectors differ (cosine \(Format.fixed(cosineSimilarity(first, second), digits: 3))):"
             + " pos[0] and pos[1] mark where the token stands. Run with --no-positions to remove them.")
@@ -95,7 +100,6 @@ runStepProgram {
     print()
 
     // 4. Shuffling the input.
-    let order = shuffledOrder(count: T, generator: &generator)
     let shuffled = order.map { x[$0] }
     let shuffledOutput = Tensor.withoutGradients { embedding(shuffled, shape: [1, T]) }
     print("Shuffle row x[0]: shuffled[t] = x[0, from[t]]. Does the output only get reordered the same way?")
@@ -126,7 +130,7 @@ runStepProgram {
     // 5. Optional: train, then compare the vectors again.
     guard trainSteps.value > 0 else {
         print()
-        print("Run with --train-steps 300 to train the vectors and see which tokens become similar.")
+        print("Run with --train-steps 1000 --batch-size 32 to train the vectors and see which tokens become similar.")
         return
     }
     print()
@@ -149,17 +153,28 @@ runStepProgram {
     print()
     print("Cosine similarity of the same token rows after training:")
     print(similarityTable(compared, embedding: embedding, tokenizer: tokenizer))
+    print("All pairs of rows (i, j) after training:")
+    print(cosineSummaryTable(embedding: embedding))
     print()
-    print("The most similar tokens after training: tokens followed by similar tokens get similar vectors.")
+    // A rare token's row is trained on a handful of examples, so its similarities say little.
+    // Short texts lower the bar, so that some tokens remain.
+    let minimumCount = min(10, max(1, dataset.train.count / (4 * V)))
+    var counts = [Int](repeating: 0, count: V)
+    for id in dataset.train { counts[id] += 1 }
+    let rare = (0..<V).filter { counts[$0] < minimumCount }
+    let times = minimumCount == 1 ? "once" : "\(minimumCount) times"
+    print("The most similar tokens after training, among tokens seen at least \(times) in the training split:")
     var neighbours = Table(columns: [
         Table.Column("token", alignment: .left), Table.Column("1st", alignment: .left),
         Table.Column("2nd", alignment: .left), Table.Column("3rd", alignment: .left),
     ])
     for id in neighbourQueries(compared: compared, tokenizer: tokenizer) {
-        let nearest = nearestTokens(to: id, in: embedding.tokenEmbedding.weight, count: 3)
-        neighbours.addRow([name(id)] + nearest.map { name($0.id) + " " + Format.fixed($0.similarity, digits: 2) })
+        let nearest = nearestTokens(to: id, in: embedding.tokenEmbedding.weight, count: 3, excluding: rare)
+        let cells = nearest.map { name($0.id) + " " + Format.fixed($0.similarity, digits: 2) }
+        neighbours.addRow([name(id)] + cells + Array(repeating: "", count: 3 - cells.count))
     }
     print(neighbours)
+    print("Tokens followed by similar tokens get similar vectors, whatever their ids.")
 }
 
 /// Returns row `row` of the last axis of a `[1, T, C]` tensor.
@@ -170,8 +185,10 @@ func vector(_ tensor: Tensor, row: Int) -> [Float] {
 
 /// Returns the first `count` values with four decimals, separated by spaces.
 func numbers(_ values: [Float], count: Int) -> String {
-    values.prefix(count).map { Format.fixed($0, digits: 4).padding(toLength: 7, withPad: " ", startingAt: 0) }
-        .joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    values.prefix(count).map { value -> String in
+        let text = Format.fixed(value, digits: 4)
+        return String(repeating: " ", count: max(0, 7 - text.count)) + text
+    }.joined(separator: " ")
 }
 
 /// Returns a table with one column per named vector and one row per dimension.
@@ -197,21 +214,50 @@ func similarityTable(_ ids: [Int], embedding: TokenAndPositionEmbedding, tokeniz
     return table
 }
 
-/// Prints what the similarity table shows about id distance, from its numbers.
+/// Prints the cosine similarity of ids[0] with ids[1] and with ids[2], then the summary of all
+/// pairs of the table at id distance 1 and at half the vocabulary or more.
 func printSimilarityNote(_ ids: [Int], embedding: TokenAndPositionEmbedding) {
+    guard ids.count == 3 else {
+        print("This vocabulary has too few ids to compare close and far ones; use a longer --text.")
+        return
+    }
     let near = cosineSimilarity(embedding.tokenVector(ids[0]), embedding.tokenVector(ids[1]))
     let far = cosineSimilarity(embedding.tokenVector(ids[0]), embedding.tokenVector(ids[2]))
-    print("Ids \(ids[0]) and \(ids[1]) differ by 1 and ids \(ids[0]) and \(ids[2]) by \(abs(ids[2] - ids[0])),"
-        + " yet their cosines are \(Format.fixed(near, digits: 3)) and \(Format.fixed(far, digits: 3)).")
-    print("Each row was drawn on its own, so the id is only a row number: neither the distance between ids nor")
-    print("the size of an id shows in the vectors, whose lengths are alike.")
+    print("Ids \(ids[0]) and \(ids[1]) differ by 1 and ids \(ids[0]) and \(ids[2]) by \(abs(ids[2] - ids[0])):"
+        + " cosines \(Format.fixed(near, digits: 3)) and \(Format.fixed(far, digits: 3)).")
+    print("One pair proves little, so here are all pairs of rows (i, j) of the table:")
+    print(cosineSummaryTable(embedding: embedding))
+    print("Neighbouring ids are no more alike than far ones: each row was drawn on its own, and the id")
+    print("only picks the row. The row lengths ‖v‖ do not grow with the id either.")
+}
+
+/// Returns the cosine summary of all neighbouring ids and of all ids at least half the vocabulary apart.
+func cosineSummaryTable(embedding: TokenAndPositionEmbedding) -> Table {
+    let table = embedding.tokenEmbedding.weight
+    let vocabSize = embedding.vocabSize
+    let far = max(2, vocabSize / 2)
+    var summary = Table(columns: [
+        Table.Column("pairs", alignment: .left), "count", "mean cosine", "standard deviation",
+    ])
+    let groups: [(String, ClosedRange<Int>)] = [
+        ("neighbouring ids, j − i = 1", 1...1),
+        ("far ids, j − i ≥ \(far)", far...max(far, vocabSize)),
+    ]
+    for (name, distances) in groups {
+        let result = cosineSummary(of: table, idDistances: distances)
+        summary.addRow([
+            name, Format.grouped(result.pairCount), Format.fixed(result.mean, digits: 3),
+            Format.fixed(result.standardDeviation, digits: 3),
+        ])
+    }
+    return summary
 }
 
 /// Returns the tokens whose nearest neighbours are listed after training: the compared ids, then the
-/// vowels a, e, o and the space when the vocabulary has them.
+/// vowels a, e, o, the comma and the space when the vocabulary has them.
 func neighbourQueries(compared: [Int], tokenizer: CharTokenizer) -> [Int] {
     var queries = compared
-    for text in ["a", "e", "o", " "] {
+    for text in ["a", "e", "o", ",", " "] {
         let id = tokenizer.encode(text)[0]
         if id != CharTokenizer.unknownID && !queries.contains(id) { queries.append(id) }
     }
