@@ -4,7 +4,7 @@ import Tensor
 
 /// A model that maps token ids `[B, T]` to next-token logits `[B, T, vocabSize]`.
 public protocol LanguageModel: Module {
-    /// The longest context the model accepts, T.
+    /// The maximum context length the model accepts, T.
     var blockSize: Int { get }
     /// Returns next-token logits `[B, T, vocabSize]` for ids `[B, T]` laid out flat with `shape` `[B, T]`.
     func logits(_ ids: [Int], shape: [Int]) -> Tensor
@@ -94,7 +94,8 @@ public struct LossCurve {
 }
 
 /// Trains `model` with AdamW on random batches of `dataset.train`, evaluating train and validation
-/// loss before the first step, every `evalInterval` steps and after the last step.
+/// loss before the first step, every `evalInterval` steps and after the last step. Each evaluation
+/// averages the loss over the same `evalBatches` batches of each split.
 ///
 /// `onProgress` is called after every step with the step number and that step's loss, and
 /// `onEvaluation` after every evaluation with the curve so far. The model is switched to
@@ -111,13 +112,16 @@ public func train(
     precondition(settings.evalBatches >= 1, "train: evalBatches must be at least 1, got \(settings.evalBatches)")
 
     let optimizer = AdamW(parameters: model.namedParameters, learningRate: settings.learningRate, weightDecay: 0.01)
-    // Evaluations draw from their own generator, so evaluating more often does not change training batches.
-    var evalGenerator = SeededGenerator(seed: generator.next())
+    // Every evaluation restarts its own generator from one seed, so all evaluations measure the same
+    // batches and the curve shows the model changing, not the batches. Evaluating more or less often
+    // therefore changes neither the training batches nor the measured losses.
+    let evalSeed = generator.next()
     var curve = LossCurve()
 
     func evaluate(after step: Int) throws {
         model.setTraining(false)
         defer { model.setTraining(true) }
+        var evalGenerator = SeededGenerator(seed: evalSeed)
         curve.steps.append(step)
         curve.train.append(try model.estimateLoss(
             on: dataset.train, batchCount: settings.evalBatches, batchSize: settings.batchSize,

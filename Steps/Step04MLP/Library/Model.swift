@@ -14,7 +14,7 @@ public final class MLPLanguageModel: LanguageModel {
     public let hidden: MLP
     /// The output layer, `[B, T, hiddenSize]` to logits `[B, T, vocabSize]`.
     public let head: Linear
-    /// The longest context the model accepts, T: the size of the position table.
+    /// The maximum context length the model accepts, T: the size of the position table.
     public let blockSize: Int
     /// The number of hidden layers.
     public let depth: Int

@@ -1,4 +1,6 @@
+import BigramStep
 import DatasetStep
+import Foundation
 import StepKit
 import TokenizerStep
 
@@ -21,8 +23,8 @@ public struct TrainingDefaults {
 
     /// Creates defaults; the values given here train step 04's model on the embedded corpus in seconds.
     public init(
-        steps: Int = 500, batchSize: Int = 16, blockSize: Int = 16, embedDim: Int = 32,
-        learningRate: Float = 3e-3, evalInterval: Int = 100, valFraction: Double = 0.1
+        steps: Int = 2000, batchSize: Int = 16, blockSize: Int = 16, embedDim: Int = 32,
+        learningRate: Float = 1e-2, evalInterval: Int = 250, valFraction: Double = 0.1
     ) {
         self.steps = steps
         self.batchSize = batchSize
@@ -63,9 +65,20 @@ public struct TrainingFlags {
             evalInterval: evalInterval.value)
     }
 
-    /// Tokenizes `corpus` and splits it as `--val-fraction` says.
-    /// - Throws: `StepError` when either split is too short for one window of `--block-size` + 1 tokens.
+    /// Tokenizes `corpus` and splits it as `--val-fraction` sets, after checking that the folder of
+    /// `--plot` exists, so that a run never fails after training.
+    /// - Throws: `StepError` when the folder of `--plot` is missing or either split is too short for
+    ///   one window of `--block-size` + 1 tokens.
     public func prepareData(_ corpus: Corpus) throws -> TokenizedCorpus {
+        if let path = plot.value {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw StepError(
+                    "cannot write --plot \(path): the folder \(folder) does not exist."
+                        + " Create it with `mkdir -p \(folder)` or pass another path.")
+            }
+        }
         let data = try TokenizedCorpus(text: corpus.text, valFraction: valFraction.value)
         try data.checkWindows(blockSize: blockSize.value)
         return data
@@ -117,18 +130,50 @@ public struct TokenizedCorpus {
             + Format.grouped(dataset.validation.count) + " validation tokens"
     }
 
+    /// The conditional entropy H(next | current) of the training ids, by counting pairs: the lowest
+    /// mean training loss of any model whose prediction depends on the current token alone.
+    public var bigramEntropy: Double {
+        BigramCounts(ids: dataset.train, vocabularySize: vocabSize).conditionalEntropy
+    }
+
     /// Throws unless both splits hold at least one window of `blockSize` + 1 tokens, the shortest
     /// stretch a batch can be cut from.
     /// - Throws: `StepError` naming the short split, its length and the flags that fix it.
     public func checkWindows(blockSize: Int) throws {
+        // The shorter split limits the block size, so the message names it and the largest value that fits.
         let splits = [("training", dataset.train.count), ("validation", dataset.validation.count)]
-        for (name, count) in splits where TokenDataset.windowCount(tokenCount: count, blockSize: blockSize) == 0 {
-            let fix = count >= 2
-                ? "Pass --block-size \(count - 1) or less, a longer text, or a different --val-fraction."
-                : "Pass a longer text or a different --val-fraction."
-            throw StepError(
-                "the \(name) split has \(count) tokens, but one sequence of --block-size \(blockSize)"
-                    + " needs \(blockSize + 1) (the inputs and the next token). " + fix)
+        let (name, count) = splits.min { $0.1 < $1.1 }!
+        guard TokenDataset.windowCount(tokenCount: count, blockSize: blockSize) == 0 else { return }
+        let fix = count >= 2
+            ? "Pass --block-size \(count - 1) or less, a longer text, or a different --val-fraction."
+            : "Pass a longer text or a different --val-fraction."
+        throw StepError(
+            "the \(name) split has \(count) tokens, but one sequence of --block-size \(blockSize)"
+                + " needs \(blockSize + 1) (the inputs and the next token). " + fix)
+    }
+
+    /// Returns the ids of `text`, or the first `blockSize` validation ids when `text` is nil: the
+    /// context that `--context` chooses for a program's probes and attention matrices.
+    /// - Throws: `StepError` when `text` has fewer than `minimumCount` or more than `blockSize`
+    ///   tokens, or has characters the training text lacks.
+    public func contextIDs(_ text: String?, blockSize: Int, minimumCount: Int = 1) throws -> [Int] {
+        guard let text else {
+            return Array(dataset.validation.prefix(blockSize))
         }
+        let unknown = tokenizer.unknownScalars(in: text)
+        guard unknown.isEmpty else {
+            let shown = unknown.map { printableLabel($0) }.joined(separator: " ")
+            throw StepError(
+                "--context \"\(text)\" contains characters the training text does not have: \(shown)."
+                    + " Use only characters that occur in the corpus.")
+        }
+        let ids = tokenizer.encode(text)
+        guard ids.count >= minimumCount && ids.count <= blockSize else {
+            throw StepError(
+                invalid: "--context", value: "\"\(text)\"",
+                rule: "it has \(ids.count) tokens, but it needs \(minimumCount) to --block-size \(blockSize)",
+                fix: "Pass a context of \(minimumCount) to \(blockSize) characters, or change --block-size.")
+        }
+        return ids
     }
 }

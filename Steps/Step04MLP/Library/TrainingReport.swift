@@ -78,3 +78,19 @@ public func comparisonTable(
 public func uniformLossNote(vocabSize: Int, digits: Int = 4) -> String {
     "ln(\(vocabSize)) = " + Format.fixed(Foundation.log(Double(vocabSize)), digits: digits)
 }
+
+/// Returns the three lines a training program prints first: the text and its split, the training
+/// settings, and the two reference losses (uniform guessing and counted bigrams).
+/// - Parameter textName: how the text is named, such as `Corpus.summary`.
+public func trainingOverview(
+    textName: String, data: TokenizedCorpus, settings: ShortTraining, blockSize: Int, seed: UInt64
+) -> String {
+    [
+        "Text: " + textName + ", " + data.summary,
+        "Training: \(settings.steps) steps of \(settings.batchSize) sequences of \(blockSize) tokens,"
+            + " learning rate " + Format.significant(settings.learningRate) + ", seed \(seed)",
+        "Reference losses: uniform guessing " + uniformLossNote(vocabSize: data.vocabSize)
+            + ", counted bigrams H(next | current) = " + Format.fixed(data.bigramEntropy, digits: 4)
+            + " on the training split",
+    ].joined(separator: "\n")
+}
