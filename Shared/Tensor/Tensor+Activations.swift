@@ -47,7 +47,7 @@ extension Tensor {
     /// Returns the Gaussian error linear unit x·Φ(x) in its exact form with the error function,
     /// PyTorch's default: GELU(x) = x/2 · (1 + erf(x/√2)).
     ///
-    /// Vectorised with `fastErf` (absolute error below 1.5·10⁻⁷). When a graph is recorded the forward
+    /// Vectorised with `fastErf` (absolute error below 4·10⁻⁷). When a graph is recorded the forward
     /// pass also stores the derivative Φ(x) + x·φ(x), so the backward pass is one multiply.
     public func gelu() -> Tensor {
         let count = self.count
