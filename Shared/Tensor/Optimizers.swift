@@ -80,13 +80,19 @@ public final class AdamW {
                 secondMoments[index].withUnsafeMutableBufferPointer { v in
                     tensor.data.withUnsafeMutableBufferPointer { p in
                         grad.withUnsafeBufferPointer { g in
-                            for i in 0..<p.count {
-                                p[i] *= decayFactor
-                                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                                let mHat = m[i] / correction1
-                                let vHat = v[i] / correction2
-                                p[i] -= lr * mHat / (vHat.squareRoot() + eps)
+                            let (mBase, vBase, pBase) = (SharedPointer(base: m.baseAddress!), SharedPointer(base: v.baseAddress!), SharedPointer(base: p.baseAddress!))
+                            let gBase = g.baseAddress!
+                            let (inverse1, inverse2) = (1 / correction1, 1 / correction2)
+                            parallelRanges(count: p.count, minimumPerThread: 32_768) { range in
+                                for i in range {
+                                    let gradient = gBase[i]
+                                    let first = b1 * mBase.base[i] + (1 - b1) * gradient
+                                    let second = b2 * vBase.base[i] + (1 - b2) * gradient * gradient
+                                    mBase.base[i] = first
+                                    vBase.base[i] = second
+                                    let update = (first * inverse1) / ((second * inverse2).squareRoot() + eps)
+                                    pBase.base[i] = pBase.base[i] * decayFactor - lr * update
+                                }
                             }
                         }
                     }
