@@ -1,6 +1,7 @@
 import DatasetStep
 import Foundation
 import MLPStep
+import StepKit
 import Tensor
 import TokenizerStep
 import TransformerStep
@@ -58,6 +59,10 @@ public final class Trainer {
     /// The loss is taken to have diverged when it exceeds this multiple of the first step's loss.
     public var divergenceFactor: Float = 3
 
+    /// A fingerprint of the training text, saved with each checkpoint so a resume on another text
+    /// is rejected even when the vocabulary is the same.
+    public let textFingerprint: TextFingerprint
+
     private var batchGenerator: SeededGenerator
     private var evalGenerator: SeededGenerator
 
@@ -71,6 +76,7 @@ public final class Trainer {
         config.model.vocabSize = tokenizer.vocabSize
         self.config = config
         self.tokenizer = tokenizer
+        textFingerprint = TextFingerprint(text)
         dataset = try TokenDataset(ids: tokenizer.encode(text), valFraction: config.valFraction)
         for (ids, name) in [(dataset.train, "training"), (dataset.validation, "validation")]
         where TokenDataset.windowCount(tokenCount: ids.count, blockSize: config.model.blockSize) == 0 {
@@ -106,7 +112,9 @@ public final class Trainer {
         let loss = model.loss(on: batch)
         let lossValue = loss.item
         let stepNumber = step + 1
-        let advice = "Try a lower --lr (for example \(learningRate / 10))\(config.maxGradNorm == nil ? " or turn clipping on with --clip 1.0" : "")."
+        let clippingAdvice = config.maxGradNorm == nil ? ", or gradient clipping with --clip 1.0" : ""
+        let advice = "Try a lower --lr, such as \(Format.significant(config.learningRate / 10)),"
+            + " a longer --warmup-steps than \(config.warmupSteps)\(clippingAdvice)."
 
         guard lossValue.isFinite else {
             throw TrainingError.diverged(step: stepNumber, what: "loss", value: lossValue, learningRate: learningRate, advice: advice)
@@ -114,7 +122,8 @@ public final class Trainer {
         let firstLoss = history.steps.first?.loss ?? lossValue
         if lossValue > divergenceFactor * firstLoss {
             throw TrainingError.diverged(
-                step: stepNumber, what: "loss (over \(divergenceFactor)× the first step's \(firstLoss))",
+                step: stepNumber,
+                what: "loss (more than \(Format.significant(divergenceFactor))× the first step's \(Format.significant(firstLoss)))",
                 value: lossValue, learningRate: learningRate, advice: advice)
         }
 
@@ -180,6 +189,8 @@ public final class Trainer {
         var step: Int
         var generators: [[UInt64]]
         var history: TrainingHistory
+        /// Absent in checkpoints written before the fingerprint existed; resume then skips the check.
+        var text: TextFingerprint?
     }
 
     /// Writes the checkpoint folder `folder/checkpoint`: model.safetensors, optimizer.safetensors,
@@ -206,7 +217,7 @@ public final class Trainer {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try encoder.encode(config).write(to: staging.appendingPathComponent("config.json"), options: .atomic)
         try tokenizer.jsonData().write(to: staging.appendingPathComponent("tokenizer.json"), options: .atomic)
-        let state = RunState(step: step, generators: generatorStates, history: history)
+        let state = RunState(step: step, generators: generatorStates, history: history, text: textFingerprint)
         try encoder.encode(state).write(to: staging.appendingPathComponent("state.json"), options: .atomic)
 
         try? fileManager.removeItem(at: previous)
@@ -229,7 +240,7 @@ public final class Trainer {
         }
         for file in ["model.safetensors", "config.json", "tokenizer.json"] {
             guard fileManager.fileExists(atPath: candidate.appendingPathComponent(file).path) else {
-                throw TrainingError.checkpointMissing(folder: folder.path, file: file)
+                throw TrainingError.checkpointMissing(folder: folder.relativePath, file: file)
             }
         }
         return candidate
@@ -245,19 +256,23 @@ public final class Trainer {
 
     /// Continues a saved run on the same text. The resumed run draws the same batches and reaches
     /// the same losses as a run that was never interrupted.
-    /// - Throws: `TrainingError.checkpointMismatch` naming what differs when `config` (other than
-    ///   `maxSteps`) or the text's vocabulary does not match the checkpoint.
+    ///
+    /// `config` may change `maxSteps` (which also moves the end of the learning-rate decay),
+    /// `evalInterval`, `evalBatches` and `checkpointInterval`: none of them changes the steps already
+    /// taken. `nil` continues with the saved settings.
+    /// - Throws: `TrainingError.checkpointMismatch` naming what differs when any other setting, the
+    ///   text's vocabulary or the text itself does not match the checkpoint.
     public static func resume(from folder: URL, config requested: TrainingConfig?, text: String) throws -> Trainer {
         let checkpoint = try checkpointFolder(folder)
         for file in ["optimizer.safetensors", "state.json"]
         where !FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(file).path) {
-            throw TrainingError.checkpointMissing(folder: folder.path, file: file)
+            throw TrainingError.checkpointMissing(folder: folder.relativePath, file: file)
         }
         let (saved, savedTokenizer) = try loadConfig(from: folder)
         let textTokenizer = try CharTokenizer(training: text)
         guard textTokenizer == savedTokenizer else {
             throw TrainingError.checkpointMismatch(
-                folder: folder.path,
+                folder: folder.relativePath,
                 detail: "the text has a vocabulary of \(textTokenizer.vocabSize) tokens, the checkpoint's has \(savedTokenizer.vocabSize)\(textTokenizer.vocabSize == savedTokenizer.vocabSize ? " with different characters" : "")")
         }
         var config = saved
@@ -265,16 +280,30 @@ public final class Trainer {
             var comparable = requested
             comparable.model.vocabSize = saved.model.vocabSize
             comparable.maxSteps = saved.maxSteps
+            comparable.evalInterval = saved.evalInterval
+            comparable.evalBatches = saved.evalBatches
+            comparable.checkpointInterval = saved.checkpointInterval
             if comparable != saved {
-                throw TrainingError.checkpointMismatch(folder: folder.path, detail: describeDifferences(saved, comparable))
+                throw TrainingError.checkpointMismatch(folder: folder.relativePath, detail: describeDifferences(saved, comparable))
             }
             config.maxSteps = requested.maxSteps
+            config.evalInterval = requested.evalInterval
+            config.evalBatches = requested.evalBatches
+            config.checkpointInterval = requested.checkpointInterval
         }
 
+        let state = try JSONDecoder().decode(RunState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("state.json")))
+        let fingerprint = TextFingerprint(text)
+        if let savedText = state.text, savedText != fingerprint {
+            throw TrainingError.checkpointMismatch(
+                folder: folder.relativePath,
+                detail: "the text differs from the one the checkpoint was trained on (\(Format.grouped(fingerprint.scalarCount))"
+                    + " characters with fingerprint \(fingerprint.hash) now, \(Format.grouped(savedText.scalarCount))"
+                    + " with \(savedText.hash) then); pass the same --text or --text-file")
+        }
         let trainer = try Trainer(config: config, text: text)
         try trainer.model.loadParameters(from: checkpoint.appendingPathComponent("model.safetensors"))
         try trainer.optimizer.loadState(SafeTensors.read(from: checkpoint.appendingPathComponent("optimizer.safetensors")).arrays)
-        let state = try JSONDecoder().decode(RunState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("state.json")))
         try trainer.restoreGenerators(state.generators)
         trainer.step = state.step
         trainer.history = state.history
@@ -282,26 +311,54 @@ public final class Trainer {
     }
 }
 
-/// Returns "name: saved vs requested" for each setting that differs.
+/// Returns one clause per setting that differs, named by its flag, as in
+/// "--embed-dim is 64 in the checkpoint but 128 now", joined by "; ".
 func describeDifferences(_ saved: TrainingConfig, _ requested: TrainingConfig) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    func flatten(_ config: TrainingConfig) -> [String: String] {
-        guard let data = try? encoder.encode(config),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        var result: [String: String] = [:]
-        for (key, value) in object {
-            if let nested = value as? [String: Any] {
-                for (innerKey, innerValue) in nested { result["\(key).\(innerKey)"] = "\(innerValue)" }
-            } else {
-                result[key] = "\(value)"
-            }
-        }
-        return result
-    }
-    let a = flatten(saved), b = flatten(requested)
-    let differences = Set(a.keys).union(b.keys).sorted().compactMap { key -> String? in
-        a[key] == b[key] ? nil : "\(key) is \(a[key] ?? "absent") in the checkpoint but \(b[key] ?? "absent") now"
-    }
+    // Swift prints the shortest text that reads back as the same Float, so equal texts mean equal values.
+    func text(_ value: Float?) -> String { value.map { "\($0)" } ?? "off" }
+    let settings: [(name: String, saved: String, requested: String)] = [
+        ("--block-size", "\(saved.model.blockSize)", "\(requested.model.blockSize)"),
+        ("--embed-dim", "\(saved.model.embedDim)", "\(requested.model.embedDim)"),
+        ("--heads", "\(saved.model.numHeads)", "\(requested.model.numHeads)"),
+        ("--layers", "\(saved.model.numLayers)", "\(requested.model.numLayers)"),
+        ("--dropout", text(saved.model.dropout), text(requested.model.dropout)),
+        ("the bias setting", "\(saved.model.bias)", "\(requested.model.bias)"),
+        ("the vocabulary size", "\(saved.model.vocabSize)", "\(requested.model.vocabSize)"),
+        ("--batch-size", "\(saved.batchSize)", "\(requested.batchSize)"),
+        ("--max-steps", "\(saved.maxSteps)", "\(requested.maxSteps)"),
+        ("--lr", text(saved.learningRate), text(requested.learningRate)),
+        ("--min-lr", text(saved.minLearningRate), text(requested.minLearningRate)),
+        ("--warmup-steps", "\(saved.warmupSteps)", "\(requested.warmupSteps)"),
+        ("the weight decay", text(saved.weightDecay), text(requested.weightDecay)),
+        ("beta1", text(saved.beta1), text(requested.beta1)),
+        ("beta2", text(saved.beta2), text(requested.beta2)),
+        ("--clip", text(saved.maxGradNorm), text(requested.maxGradNorm)),
+        ("--eval-interval", "\(saved.evalInterval)", "\(requested.evalInterval)"),
+        ("--eval-batches", "\(saved.evalBatches)", "\(requested.evalBatches)"),
+        ("--checkpoint-interval", "\(saved.checkpointInterval)", "\(requested.checkpointInterval)"),
+        ("--val-fraction", "\(saved.valFraction)", "\(requested.valFraction)"),
+        ("--seed", "\(saved.seed)", "\(requested.seed)"),
+    ]
+    let differences = settings.filter { $0.saved != $0.requested }
+        .map { "\($0.name) is \($0.saved) in the checkpoint but \($0.requested) now" }
     return differences.isEmpty ? "the settings differ" : differences.joined(separator: "; ")
+}
+
+/// The length and a 64-bit FNV-1a hash of a text's UTF-8 bytes: enough to tell two training texts apart.
+public struct TextFingerprint: Codable, Equatable {
+    /// The number of Unicode scalars, the tokens of the character tokenizer.
+    public let scalarCount: Int
+    /// The hash as 16 hexadecimal digits.
+    public let hash: String
+
+    /// Computes the fingerprint of `text`.
+    public init(_ text: String) {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        scalarCount = text.unicodeScalars.count
+        let digits = String(value, radix: 16)
+        hash = String(repeating: "0", count: 16 - digits.count) + digits
+    }
 }

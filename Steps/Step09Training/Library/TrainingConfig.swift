@@ -32,8 +32,8 @@ public struct TrainingConfig: Codable, Equatable {
     /// The seed of weights, batches and dropout.
     public var seed: UInt64
 
-    /// A preset by name: `default` trains in about a minute on the embedded corpus; `shakespeare-cpu`
-    /// is nanoGPT's CPU configuration for tinyshakespeare.
+    /// Returns a preset by name. `default` trains in seconds on the embedded corpus, and
+    /// `shakespeare-cpu` is nanoGPT's CPU configuration for tinyshakespeare.
     public static func preset(named name: String) throws -> TrainingConfig {
         switch name {
         case "default":
@@ -46,7 +46,7 @@ public struct TrainingConfig: Codable, Equatable {
             return TrainingConfig(
                 model: GPTConfig(vocabSize: 0, blockSize: 64, embedDim: 128, numHeads: 4, numLayers: 4),
                 batchSize: 12, maxSteps: 2000, learningRate: 1e-3, minLearningRate: 1e-4, warmupSteps: 100,
-                weightDecay: 0.1, beta1: 0.9, beta2: 0.99, maxGradNorm: 1.0, evalInterval: 250, evalBatches: 20,
+                weightDecay: 0.1, beta1: 0.9, beta2: 0.99, maxGradNorm: 1.0, evalInterval: 250, evalBatches: 200,
                 checkpointInterval: 500, valFraction: 0.1, seed: 1337)
         default:
             throw TrainingError.unknownPreset(name, known: presetNames)
@@ -71,13 +71,23 @@ public struct TrainingConfig: Codable, Equatable {
         try require(evalBatches >= 1, "--eval-batches", evalBatches, "must be at least 1")
         try require(checkpointInterval >= 1, "--checkpoint-interval", checkpointInterval, "must be at least 1")
         try require(model.blockSize >= 1, "--block-size", model.blockSize, "must be at least 1")
+        try require(model.embedDim >= 1, "--embed-dim", model.embedDim, "must be at least 1")
+        try require(
+            model.numHeads >= 1 && model.embedDim % model.numHeads == 0, "--heads", model.numHeads,
+            "must be at least 1 and divide --embed-dim \(model.embedDim), so every head gets embedDim / heads channels")
         try require(model.numLayers >= 1, "--layers", model.numLayers, "must be at least 1")
         try require(model.dropout >= 0 && model.dropout < 1, "--dropout", model.dropout, "must be at least 0 and below 1")
+        try require(valFraction > 0 && valFraction < 1, "--val-fraction", valFraction, "must be above 0 and below 1, such as 0.1, so both splits have text")
     }
 }
 
-/// The learning rate at each step: linear warmup from lr/(warmup+1) to lr, then cosine decay to the
-/// minimum at the last step (nanoGPT's schedule). The first step's rate is above zero.
+/// The learning rate at each step: a linear warmup to the peak, then a cosine decay that reaches the
+/// minimum at the run's last step (nanoGPT's schedule, whose last step also uses the minimum).
+///
+/// With W warmup steps and N steps in all, counted from 0: step s < W gets peak·(s + 1)/(W + 1), so
+/// the first rate is above zero; steps W … N − 1 get min + ½(1 + cos(π·p))·(peak − min) with
+/// p = (s − W)/(N − 1 − W), so step W gets the peak and step N − 1 the minimum. Steps past the end
+/// keep the minimum.
 public struct LearningRateSchedule {
     /// The peak rate.
     public let maximum: Float
@@ -85,7 +95,7 @@ public struct LearningRateSchedule {
     public let minimum: Float
     /// Steps of warmup.
     public let warmupSteps: Int
-    /// The step at which decay ends.
+    /// The number of steps in the run; the decay ends at step `decaySteps − 1`.
     public let decaySteps: Int
 
     /// Creates the schedule of a run's config.
@@ -101,10 +111,12 @@ public struct LearningRateSchedule {
         if step < warmupSteps {
             return maximum * Float(step + 1) / Float(warmupSteps + 1)
         }
-        if step >= decaySteps {
-            return minimum
+        let lastStep = decaySteps - 1
+        // A run that ends inside its warmup, or right at its end, has no steps left to decay over.
+        guard lastStep > warmupSteps else {
+            return maximum
         }
-        let progress = Double(step - warmupSteps) / Double(max(decaySteps - warmupSteps, 1))
+        let progress = min(Double(step - warmupSteps) / Double(lastStep - warmupSteps), 1)
         let cosine = 0.5 * (1 + cos(Double.pi * progress))
         return minimum + Float(cosine) * (maximum - minimum)
     }

@@ -8,13 +8,17 @@ import TransformerStep
 /// The context is cropped from the left to the model's block size before every step, so generation
 /// can run far past the block size; the model then sees only the last `blockSize` tokens. No graph is
 /// recorded. Without a key/value cache, each step recomputes every position of the context.
+/// `onToken` receives each new id as soon as it is chosen.
+/// - Returns: the `maxNewTokens` new ids, each in `0 ..< vocabSize`, without the prompt.
+/// - Throws: `GenerationError.invalidSetting` for settings `validate(vocabSize:)` rejects, and
+///   `GenerationError.nonFiniteLogits` when the model returns a NaN or infinite logit.
 public func generate(
     model: some LanguageModel, prompt: [Int], maxNewTokens: Int, vocabSize: Int, settings: SamplingSettings,
     generator: inout SeededGenerator, onToken: (Int) -> Void = { _ in }
 ) throws -> [Int] {
     precondition(!prompt.isEmpty, "generate: the prompt needs at least one token")
     try settings.validate(vocabSize: vocabSize)
-    if let gpt = model as? GPT { gpt.setTraining(false) }
+    model.setTraining(false)
     var ids = prompt
     for _ in 0..<maxNewTokens {
         let context = Array(ids.suffix(model.blockSize))

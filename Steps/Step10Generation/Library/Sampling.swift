@@ -1,4 +1,5 @@
 import Foundation
+import TokenizerStep
 
 /// How the next token is chosen from the model's logits.
 public enum DecodingStrategy: String, CaseIterable, Codable {
@@ -86,20 +87,67 @@ public func argmax(_ values: [Float]) -> Int {
     return best
 }
 
+/// Returns the entropy −Σ p·ln p of a distribution, in nats: 0 when one token is certain, ln(n)
+/// when n tokens are equally likely. Terms with p = 0 add nothing.
+public func entropy(_ probabilities: [Float]) -> Double {
+    var total: Double = 0
+    for p in probabilities where p > 0 {
+        total -= Double(p) * Foundation.log(Double(p))
+    }
+    return total
+}
+
+/// Returns the ids of the `count` largest values with their values, largest first; ties go to
+/// the lower id.
+public func topTokens(_ probabilities: [Float], count: Int) -> [(id: Int, probability: Float)] {
+    probabilities.indices
+        .sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+        .prefix(count)
+        .map { ($0, probabilities[$0]) }
+}
+
 /// A generation input or state that cannot be used.
 public enum GenerationError: Error, Equatable, CustomStringConvertible {
+    /// A setting outside its valid range, named by its flag.
     case invalidSetting(flag: String, value: String, rule: String)
+    /// A NaN or infinite logit from the model, with the first such token id.
     case nonFiniteLogits(id: Int, value: Float)
+    /// An empty prompt with no newline in the vocabulary to start from instead.
     case emptyPrompt
+    /// Prompt characters that the model's vocabulary lacks, each once, in order of appearance.
+    case unknownCharacters([Unicode.Scalar], vocabSize: Int)
 
+    /// The message for the user: what is wrong, the value, and what to do.
     public var description: String {
         switch self {
         case let .invalidSetting(flag, value, rule):
             return "\(flag) \(value) is invalid: it \(rule)"
         case let .nonFiniteLogits(id, value):
-            return "the model produced a non-finite logit (\(value) for token id \(id)), so generation stopped; the checkpoint's weights are probably broken (retrain with a lower --lr)"
+            return "the model produced a non-finite logit (\(value) for token id \(id)), so generation stopped."
+                + " The checkpoint's weights are probably broken: train it again with a lower --lr"
         case .emptyPrompt:
             return "the prompt is empty and the vocabulary has no newline to start from; pass --prompt with at least one character"
+        case let .unknownCharacters(scalars, vocabSize):
+            let shown = scalars.map { "\"\(printableLabel($0))\" (" + String(format: "U+%04X", $0.value) + ")" }
+            return "the prompt contains characters the model's vocabulary lacks: \(shown.joined(separator: ", "))."
+                + " The model knows \(vocabSize - 1) characters; list them with --show-vocabulary and write the prompt with those only"
         }
     }
+}
+
+/// Returns the ids of a prompt. An empty prompt starts from a newline, the usual start of a line
+/// of text, so the model begins a fresh line.
+/// - Throws: `GenerationError.unknownCharacters` naming every character the vocabulary lacks (a
+///   prompt is never mapped to `[UNK]`, because the model never saw `[UNK]` in training), and
+///   `GenerationError.emptyPrompt` for an empty prompt when the vocabulary has no newline.
+public func encodePrompt(_ prompt: String, tokenizer: CharTokenizer) throws -> [Int] {
+    let unknown = tokenizer.unknownScalars(in: prompt)
+    guard unknown.isEmpty else {
+        throw GenerationError.unknownCharacters(unknown, vocabSize: tokenizer.vocabSize)
+    }
+    if prompt.isEmpty {
+        guard tokenizer.unknownScalars(in: "\n").isEmpty else { throw GenerationError.emptyPrompt }
+        return tokenizer.encode("\n")
+    }
+    return tokenizer.encode(prompt)
 }
