@@ -29,7 +29,9 @@ test:
 # `make test-step 3` and `make test-step N=3` both work: a bare number after the target is taken as N.
 ARG_NUMBER := $(firstword $(filter-out test-step diff-step,$(filter $(foreach i,0 1 2 3 4 5 6 7 8 9 10 00 01 02 03 04 05 06 07 08 09,$(i)),$(MAKECMDGOALS))))
 N ?= $(ARG_NUMBER)
-STEP_NAME = $(filter $(shell printf '%02d' $(N) 2>/dev/null)%,$(STEPS))
+# Empty unless N is a whole number naming a step (printf would turn "" or "x" into 00).
+VALID_N = $(shell echo '$(N)' | grep -Ex '[0-9]{1,2}')
+STEP_NAME = $(if $(VALID_N),$(filter $(shell printf '%02d' $$(expr $(VALID_N) + 0))%,$(STEPS)))
 PREVIOUS_NAME = $(filter $(shell printf '%02d' $$(( $(N) - 1 )) 2>/dev/null)%,$(STEPS))
 
 test-step:
@@ -65,7 +67,7 @@ bench:
 	$(SWIFT) run -c release TensorBench all
 
 ladder: data
-	$(SWIFT) run -c release Step09Training --ladder
+	$(SWIFT) run -c release Step08Transformer --ladder --text-file data/tinyshakespeare.txt
 
 train-shakespeare: data
 	$(SWIFT) run -c release Step09Training --preset shakespeare-cpu --text-file data/tinyshakespeare.txt --out runs/shakespeare
