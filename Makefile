@@ -64,7 +64,7 @@ data/tinyshakespeare.txt:
 	@echo "data/tinyshakespeare.txt is ready (SHA-256 checked)"
 
 bench:
-	$(SWIFT) run -c release TensorBench all
+	PYTHON=$(PYTHON) $(SWIFT) run -c release TensorBench all
 
 ladder: data
 	$(SWIFT) run -c release Step08Transformer --ladder --text-file data/tinyshakespeare.txt

@@ -53,7 +53,7 @@ var targets: [Target] = [
     ),
     .executableTarget(
         name: "TensorBench",
-        dependencies: ["Tensor", "StepKit"],
+        dependencies: ["Tensor", "StepKit", "TrainingStep", "GenerationStep"],
         path: "Benchmarks/TensorBench",
         swiftSettings: language
     ),
