@@ -21,7 +21,12 @@ public final class GPT: LanguageModel {
     /// The generator of the embedding dropout.
     public var dropoutGenerator: SeededGenerator
 
+    /// The maximum context length the model accepts, T: the size of the position table.
     public var blockSize: Int { config.blockSize }
+
+    /// The head's weight `[vocabSize, C]`: the token table itself, not a copy, so the head adds no
+    /// parameters and every gradient that reaches the head also updates the token vectors.
+    public var headWeight: Tensor { embedding.tokenEmbedding.weight }
 
     /// Creates a model with GPT-2's initialisation: normal(0, 0.02) weights, and the layers that
     /// write into the residual stream (attention projection and the MLP's second layer) scaled by
@@ -67,10 +72,11 @@ public final class GPT: LanguageModel {
             x = output
             attention.append(matrices)
         }
-        let logits = Tensor.matmul(finalNorm(x), embedding.tokenEmbedding.weight, transposeB: true)
+        let logits = Tensor.matmul(finalNorm(x), headWeight, transposeB: true)
         return (logits, attention)
     }
 
+    /// Returns the logits `[B, T, vocabSize]` for ids `[B, T]`.
     public func logits(_ ids: [Int], shape: [Int]) -> Tensor {
         forward(ids, shape: shape).logits
     }
