@@ -45,9 +45,12 @@ private let columnBlock = 2048
 private let maxDotColumns = 3
 /// Pieces per core that a parallel GEMM is cut into, so that late or busy cores take fewer.
 private let piecesPerThread = 4
-/// Minimum rows of C in one parallel piece cut by rows, because each such piece packs its B
-/// columns again.
-private let minimumPieceRows = 96
+/// Minimum row panels (48 rows) in one parallel piece of rows, so that each piece uses every
+/// packed B panel it reads for enough rows to pay for reading it.
+private let minimumPiecePanels = 8
+/// Minimum columns in one parallel piece of columns: 4 cache lines of floats, so that pieces
+/// writing the same cache line of C (where they meet) are rare.
+private let minimumPieceColumns = 64
 /// Multiply-adds (m·n·k) below which one GEMM runs on the calling thread. 2^20 of them take about
 /// 16 µs on one AVX2 core, while waking a sleeping worker thread took tens of microseconds on the
 /// 2-core x86-64 virtual machine where this was measured, so splitting smaller problems gains little.
@@ -146,10 +149,10 @@ private struct GEMMBatch: @unchecked Sendable {
     /// Computes the GEMMs numbered `entries` one after another on the calling thread.
     func run(entries: Range<Int>) {
         guard !entries.isEmpty else { return }
-        let workspace = GEMMWorkspace(k: first.k, n: first.n)
+        let workspace = GEMMWorkspace(for: first, packsB: true)
         defer { workspace.deallocate() }
         for index in entries {
-            entry(index).run(workspace: workspace)
+            entry(index).run(workspace: workspace, packedB: nil)
         }
     }
 }
@@ -189,64 +192,128 @@ private struct GEMMProblem: @unchecked Sendable {
     /// Row stride and k stride of op(A) in the stored A.
     var strideOfA: (row: Int, depth: Int) { transposeA ? (1, lda) : (lda, 1) }
 
-    /// Cuts the problem into about `count` pieces that write disjoint blocks of C: a grid of
-    /// column ranges and row ranges made of whole panels. Returns one piece when C is too small.
+    /// Computes the problem on up to `threads` cores, in up to `piecesPerThread` pieces per core.
     ///
-    /// Column ranges come first because each piece packs only its own columns of B, while every
-    /// row range packs them again. Row ranges keep at least `minimumPieceRows` rows, so that
-    /// repacking stays a small fraction of the work.
-    func split(into count: Int) -> [GEMMProblem] {
+    /// The pieces are ranges of rows of C, so that no two of them write the same cache line except
+    /// where their rows meet. The calling thread packs all of op(B) once before they start, and
+    /// every piece reads it. `concurrentPerform` hands the pieces out one at a time. A core that
+    /// starts late (waking a sleeping worker thread can take tens of microseconds) or that is busy
+    /// with another process therefore takes fewer pieces instead of delaying the whole call. A C
+    /// with too few rows for two pieces is cut into column ranges instead, each packing its own
+    /// columns.
+    func runInParallel(threads: Int) {
         let rowPanels = (m + panelRows - 1) / panelRows
-        let columnPanels = (n + panelWidth - 1) / panelWidth
-        let columnParts = max(1, min(columnPanels, count))
-        let rowParts = max(1, min(count / columnParts, m / minimumPieceRows))
-
-        var pieces: [GEMMProblem] = []
-        pieces.reserveCapacity(rowParts * columnParts)
-        for rowPart in 0..<rowParts {
-            let firstRow = rowPanels * rowPart / rowParts * panelRows
-            let endRow = min(m, rowPanels * (rowPart + 1) / rowParts * panelRows)
-            for columnPart in 0..<columnParts {
-                let firstColumn = columnPanels * columnPart / columnParts * panelWidth
-                let endColumn = min(n, columnPanels * (columnPart + 1) / columnParts * panelWidth)
-                var piece = self
-                piece.m = endRow - firstRow
-                piece.n = endColumn - firstColumn
-                piece.a = a + firstRow * strideOfA.row
-                piece.b = b + (transposeB ? firstColumn * ldb : firstColumn)
-                piece.c = c + firstRow * ldc + firstColumn
-                pieces.append(piece)
-            }
+        let rowPieces = min(threads * piecesPerThread, rowPanels / minimumPiecePanels)
+        if rowPieces < 2 {
+            runByColumns(threads: threads)
+            return
         }
-        return pieces
+
+        let packedB = PackedB(for: self)
+        defer { packedB.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: rowPieces) { piece in
+            let firstRow = rowPanels * piece / rowPieces * panelRows
+            let endRow = min(m, rowPanels * (piece + 1) / rowPieces * panelRows)
+            var part = self
+            part.m = endRow - firstRow
+            part.a = a + firstRow * strideOfA.row
+            part.c = c + firstRow * ldc
+            let workspace = GEMMWorkspace(for: part, packsB: false)
+            defer { workspace.deallocate() }
+            part.run(workspace: workspace, packedB: packedB)
+        }
     }
 
-    /// Computes the problem on up to `threads` cores, in `piecesPerThread` pieces per core.
-    ///
-    /// `concurrentPerform` hands the pieces out one at a time. A core that starts late, because a
-    /// sleeping worker thread can take tens of microseconds to wake, or that is busy with another
-    /// process, then takes fewer pieces instead of delaying the whole call.
-    func runInParallel(threads: Int) {
-        let pieces = split(into: threads * piecesPerThread)
-        if pieces.count == 1 {
+    /// Computes the problem in column ranges at least `minimumPieceColumns` wide, on up to
+    /// `threads` cores, or on the calling thread when C is too narrow to share.
+    private func runByColumns(threads: Int) {
+        let columnPanels = (n + panelWidth - 1) / panelWidth
+        let panelsPerPiece = max(1, minimumPieceColumns / panelWidth)
+        let pieces = min(threads * piecesPerThread, columnPanels / panelsPerPiece)
+        if pieces < 2 {
             runOnCurrentThread()
             return
         }
-        DispatchQueue.concurrentPerform(iterations: pieces.count) { index in
-            pieces[index].runOnCurrentThread()
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            let firstColumn = columnPanels * piece / pieces * panelWidth
+            let endColumn = min(n, columnPanels * (piece + 1) / pieces * panelWidth)
+            var part = self
+            part.n = endColumn - firstColumn
+            part.b = b + (transposeB ? firstColumn * ldb : firstColumn)
+            part.c = c + firstColumn
+            part.runOnCurrentThread()
         }
     }
 
     /// Computes the whole problem on the calling thread with a fresh workspace.
     func runOnCurrentThread() {
         guard m > 0 && n > 0 else { return }
-        let workspace = GEMMWorkspace(k: k, n: n)
+        let workspace = GEMMWorkspace(for: self, packsB: true)
         defer { workspace.deallocate() }
-        run(workspace: workspace)
+        run(workspace: workspace, packedB: nil)
     }
 
-    /// Computes the whole problem on the calling thread, using `workspace` for packed operands.
-    func run(workspace: GEMMWorkspace) {
+    /// One block of op(B) as the kernels consume it: `panelColumns` columns in packed panels, then
+    /// `dotColumns` columns handled as dot products.
+    struct BlockOfB {
+        let column: Int
+        let depth: Int
+        let depthCount: Int
+        let panelColumns: Int
+        let dotColumns: Int
+
+        /// Offset of the dot product columns from the start of the packed block: the size of its
+        /// panels, whose last one is padded to a whole vector.
+        var dotColumnsOffset: Int {
+            let fullPanels = panelColumns / panelWidth
+            let leftover = panelColumns - fullPanels * panelWidth
+            let paddedWidth = fullPanels * panelWidth + (leftover > 0 ? packedPanelWidth(columns: leftover) : 0)
+            return depthCount * paddedWidth
+        }
+
+        /// Floats that the packed block takes, rounded up to 64 bytes so that the next block's
+        /// panels stay aligned for vector loads.
+        var packedCount: Int {
+            let count = dotColumnsOffset + depthCount * dotColumns
+            return (count + 15) / 16 * 16
+        }
+    }
+
+    /// Calls `body` on every block of op(B), column blocks outside and k blocks inside, in the
+    /// order that `run` multiplies them.
+    func forEachBlockOfB(_ body: (BlockOfB) -> Void) {
+        var column = 0
+        while column < n {
+            let width = min(columnBlock, n - column)
+            // A few trailing columns are cheaper as dot products of A rows with B columns than as a
+            // mostly zero panel. The dot products need A rows contiguous in k.
+            let leftoverColumns = width % panelWidth
+            let dotColumns = !transposeA && leftoverColumns <= maxDotColumns ? leftoverColumns : 0
+            var depth = 0
+            while depth < k {
+                let depthCount = min(kBlock, k - depth)
+                body(BlockOfB(column: column, depth: depth, depthCount: depthCount,
+                              panelColumns: width - dotColumns, dotColumns: dotColumns))
+                depth += depthCount
+            }
+            column += width
+        }
+    }
+
+    /// Packs one block of op(B) at `packed`, laid out as `BlockOfB` describes.
+    func pack(_ block: BlockOfB, into packed: UnsafeMutablePointer<Float>) {
+        packB(transposed: transposeB, b: b, ldb: ldb, depth: block.depth, depthCount: block.depthCount,
+              column: block.column, width: block.panelColumns, into: packed)
+        if block.dotColumns > 0 {
+            packColumns(transposed: transposeB, b: b, ldb: ldb, depth: block.depth, depthCount: block.depthCount,
+                        column: block.column + block.panelColumns, count: block.dotColumns,
+                        into: packed + block.dotColumnsOffset)
+        }
+    }
+
+    /// Computes the whole problem on the calling thread. B comes from `packedB` when given, and is
+    /// packed block by block into `workspace` otherwise.
+    func run(workspace: GEMMWorkspace, packedB: PackedB?) {
         guard m > 0 && n > 0 else { return }
         if k == 0 {
             if beta == 0 {
@@ -256,52 +323,41 @@ private struct GEMMProblem: @unchecked Sendable {
         }
 
         let (rowStrideA, depthStrideA) = strideOfA
-        var column = 0
-        while column < n {
-            let width = min(columnBlock, n - column)
-            // A few trailing columns are cheaper as dot products of A rows with B columns than as a
-            // mostly zero panel. The dot products need A rows contiguous in k.
-            let leftoverColumns = width % panelWidth
-            let dotColumns = !transposeA && leftoverColumns <= maxDotColumns ? leftoverColumns : 0
-            let panelColumns = width - dotColumns
-
-            var depth = 0
-            while depth < k {
-                let depthCount = min(kBlock, k - depth)
-                // Later k blocks add to what the first one wrote, whatever the caller's beta.
-                let accumulate = depth > 0 || beta == 1
-                packB(transposed: transposeB, b: b, ldb: ldb, depth: depth, depthCount: depthCount,
-                      column: column, width: panelColumns, into: workspace.packedB)
-                if dotColumns > 0 {
-                    packColumns(transposed: transposeB, b: b, ldb: ldb, depth: depth, depthCount: depthCount,
-                                column: column + panelColumns, count: dotColumns, into: workspace.packedColumns)
-                }
-
-                var row = 0
-                while row < m {
-                    let height = min(rowBlock, m - row)
-                    let blockA = a + row * rowStrideA + depth * depthStrideA
-                    let blockC = c + row * ldc + column
-                    if panelColumns > 0 {
-                        multiplyBlock(a: blockA, rowStrideA: rowStrideA, depthStrideA: depthStrideA,
-                                      height: height, width: panelColumns, depthCount: depthCount,
-                                      c: blockC, accumulate: accumulate, workspace: workspace)
-                    }
-                    if dotColumns > 0 {
-                        multiplyDotColumns(a: blockA, lda: lda, height: height, depthCount: depthCount,
-                                           columns: UnsafePointer(workspace.packedColumns), count: dotColumns,
-                                           c: blockC + panelColumns, ldc: ldc, accumulate: accumulate)
-                    }
-                    row += height
-                }
-                depth += depthCount
+        var offset = 0
+        forEachBlockOfB { block in
+            let blockB: UnsafeMutablePointer<Float>
+            if let packedB {
+                blockB = packedB.base + offset
+                offset += block.packedCount
+            } else {
+                blockB = workspace.packedB
+                pack(block, into: blockB)
             }
-            column += width
+            // Later k blocks add to what the first one wrote, whatever the caller's beta.
+            let accumulate = block.depth > 0 || beta == 1
+
+            var row = 0
+            while row < m {
+                let height = min(rowBlock, m - row)
+                let blockA = a + row * rowStrideA + block.depth * depthStrideA
+                let blockC = c + row * ldc + block.column
+                if block.panelColumns > 0 {
+                    multiplyBlock(a: blockA, rowStrideA: rowStrideA, depthStrideA: depthStrideA,
+                                  b: UnsafePointer(blockB), height: height, width: block.panelColumns,
+                                  depthCount: block.depthCount, c: blockC, accumulate: accumulate, workspace: workspace)
+                }
+                if block.dotColumns > 0 {
+                    multiplyDotColumns(a: blockA, lda: lda, height: height, depthCount: block.depthCount,
+                                       columns: UnsafePointer(blockB + block.dotColumnsOffset), count: block.dotColumns,
+                                       c: blockC + block.panelColumns, ldc: ldc, accumulate: accumulate)
+                }
+                row += height
+            }
         }
     }
 
     /// Computes one `height` x `width` block of C from `depthCount` k values, with B already packed.
-    private func multiplyBlock(a: UnsafePointer<Float>, rowStrideA: Int, depthStrideA: Int,
+    private func multiplyBlock(a: UnsafePointer<Float>, rowStrideA: Int, depthStrideA: Int, b: UnsafePointer<Float>,
                                height: Int, width: Int, depthCount: Int,
                                c: UnsafeMutablePointer<Float>, accumulate: Bool, workspace: GEMMWorkspace) {
         let fullRowPanels = height / panelRows
@@ -316,7 +372,7 @@ private struct GEMMProblem: @unchecked Sendable {
         }
 
         var column = 0
-        var panelB = UnsafePointer(workspace.packedB)
+        var panelB = b
         while column < width {
             let columns = min(panelWidth, width - column)
             let narrow = columns <= Vector.scalarCount
@@ -343,30 +399,50 @@ private struct GEMMProblem: @unchecked Sendable {
     }
 }
 
-/// Scratch memory of one thread's GEMM: packed B panels and columns, one partial A panel and one
-/// C tile.
+/// Scratch memory of one thread's GEMM: one packed block of B (unless B comes packed already),
+/// one partial A panel and one C tile.
 private struct GEMMWorkspace {
     let packedB: UnsafeMutablePointer<Float>
-    let packedColumns: UnsafeMutablePointer<Float>
     let packedRows: UnsafeMutablePointer<Float>
     let tile: UnsafeMutablePointer<Float>
     private let raw: UnsafeMutableRawPointer
 
-    init(k: Int, n: Int) {
-        let depth = max(1, min(kBlock, k))
-        let width = (min(columnBlock, max(1, n)) + panelWidth - 1) / panelWidth * panelWidth
-        let packedBCount = depth * width
-        let packedColumnsCount = depth * maxDotColumns
+    init(for problem: GEMMProblem, packsB: Bool) {
+        let depth = max(1, min(kBlock, problem.k))
+        let width = (min(columnBlock, max(1, problem.n)) + panelWidth - 1) / panelWidth * panelWidth
+        let packedBCount = packsB ? depth * width : 0
         let packedRowsCount = depth * panelRows
         let tileCount = panelRows * panelWidth
-        let total = packedBCount + packedColumnsCount + packedRowsCount + tileCount
-        // 64-byte alignment lets the kernels load packed B with aligned vector loads: every panel
-        // starts a multiple of `Vector.scalarCount` floats from the start.
+        let total = packedBCount + packedRowsCount + tileCount
+        // 64-byte alignment lets the kernels load packed B with aligned vector loads.
         raw = UnsafeMutableRawPointer.allocate(byteCount: total * MemoryLayout<Float>.stride, alignment: 64)
         packedB = raw.bindMemory(to: Float.self, capacity: total)
-        packedColumns = packedB + packedBCount
-        packedRows = packedColumns + packedColumnsCount
+        packedRows = packedB + packedBCount
         tile = packedRows + packedRowsCount
+    }
+
+    func deallocate() { raw.deallocate() }
+}
+
+/// All of op(B) packed once, block after block in the order `GEMMProblem.run` reads them, for the
+/// row pieces of a parallel GEMM to share. It is `@unchecked Sendable` because the pieces only
+/// read it, after the calling thread has finished packing.
+private struct PackedB: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+    private let raw: UnsafeMutableRawPointer
+
+    /// Allocates and packs op(B) of `problem`.
+    init(for problem: GEMMProblem) {
+        var total = 0
+        problem.forEachBlockOfB { total += $0.packedCount }
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, total) * MemoryLayout<Float>.stride, alignment: 64)
+        base = raw.bindMemory(to: Float.self, capacity: max(1, total))
+
+        var offset = 0
+        problem.forEachBlockOfB { block in
+            problem.pack(block, into: base + offset)
+            offset += block.packedCount
+        }
     }
 
     func deallocate() { raw.deallocate() }
