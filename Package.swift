@@ -1,17 +1,38 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // The Tensor module holds every hot loop, so it is optimised even in debug builds: an -Onone
 // GEMM ran about 256x slower than release on the development machine. On x86-64 it is also
 // built for AVX2 and FMA, without which `SIMD8<Float>` multiply-adds become a library call per
 // lane. Set TRANSFORMER_STEPS_PORTABLE=1 to build for the baseline x86-64 CPU instead.
+//
+// On a Linux machine whose CPU has AVX-512 (Intel since Skylake-SP, AMD since Zen 4) the GEMM
+// micro-kernel is built for 512-bit vectors, about 1.5x faster per training step; results are the
+// same bit for bit, because every output element gets the same multiply-adds in the same order.
+// TRANSFORMER_STEPS_AVX512=0 or =1 overrides the detection. Programs check the CPU at start-up.
 let portableBuild = Context.environment["TRANSFORMER_STEPS_PORTABLE"] == "1"
+let avx512Build: Bool = {
+    switch Context.environment["TRANSFORMER_STEPS_AVX512"] {
+    case "1": return true
+    case "0": return false
+    default:
+        // The subsets of Skylake-SP, which the -target-cpu below assumes.
+        guard let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+    }
+}()
 
 var tensorFlags = ["-O", "-enforce-exclusivity=unchecked"]
 // StepKit checks at start-up, from code built for the baseline CPU, that the CPU has what Tensor needs.
 var stepKitSettings: [SwiftSetting] = []
 #if arch(x86_64)
-if !portableBuild {
+if avx512Build && !portableBuild {
+    tensorFlags += ["-target-cpu", "skylake-avx512", "-D", "TENSOR_AVX512"]
+    stepKitSettings += [.define("TENSOR_NEEDS_AVX2_FMA"), .define("TENSOR_NEEDS_AVX512")]
+} else if !portableBuild {
     tensorFlags += ["-target-cpu", "haswell"]
     stepKitSettings.append(.define("TENSOR_NEEDS_AVX2_FMA"))
 }

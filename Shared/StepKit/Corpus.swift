@@ -40,7 +40,7 @@ public struct Corpus: Equatable {
     /// A one-line description for the program's output, as in
     /// `data/tinyshakespeare.txt (1,115,394 characters)`.
     public var summary: String {
-        let size = "(" + Format.grouped(text.count) + " characters)"
+        let size = "(" + Format.grouped(text.count) + (text.count == 1 ? " character)" : " characters)")
         switch source {
         case .embedded: return "the embedded default corpus " + size
         case .literal: return "the text of --text " + size

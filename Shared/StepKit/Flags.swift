@@ -681,7 +681,7 @@ extension Double: FlagScalar {
         self = value
     }
     static var placeholder: String { "number" }
-    static var expected: String { "a finite number such as 0.5 or 1e-3" }
+    static var expected: String { "a finite number" }
     static var pluralName: String { "numbers" }
     static var listExample: String { "0.1,0.01" }
 }
@@ -692,7 +692,7 @@ extension Float: FlagScalar {
         self = value
     }
     static var placeholder: String { "number" }
-    static var expected: String { "a finite number such as 0.5 or 1e-3" }
+    static var expected: String { "a finite number" }
     static var pluralName: String { "numbers" }
     static var listExample: String { "0.1,0.01" }
 }

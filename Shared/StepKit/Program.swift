@@ -46,6 +46,16 @@ public func exitUnlessCPUSupportsTensorBuild() {
         exit(1)
     }
     #endif
+    #if TENSOR_NEEDS_AVX512
+    if ts_cpu_supports_avx512() == 0 {
+        writeToStandardError("""
+            error: this build of TransformerSteps was made with TRANSFORMER_STEPS_AVX512=1 and needs a CPU with AVX-512 \
+            (F, CD, BW, DQ and VL), which this CPU lacks. Build again without that variable: swift build
+
+            """)
+        exit(1)
+    }
+    #endif
 }
 
 /// Returns the explanation printed when the CPU lacks AVX2 or FMA, naming the portable build.

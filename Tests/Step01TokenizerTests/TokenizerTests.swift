@@ -89,6 +89,7 @@ struct CharacterTokenizerTests {
         let message = TokenizerError.idOutOfRange(id: 4, vocabSize: 4).description
         #expect(message.contains("token id 4"))
         #expect(message.contains("0..<4"))
+        #expect(message.hasSuffix("."))
     }
 
     @Test("empty training text is rejected")
@@ -242,5 +243,46 @@ struct BPETokenizerTests {
         #expect(printableLabel(utf8: [0x65, 0x20, 0xC3]) == "e␣\\xC3")
         #expect(printableLabel(utf8: [0xC3, 0xA9]) == "\u{E9}")
         #expect(hexBytes([0xC3, 0xA9, 0x0A]) == "c3 a9 0a")
+    }
+}
+
+@Suite("Merge comparison")
+struct MergeComparisonTests {
+    @Test("merges are compared by bytes, not ids")
+    func sameBytesOtherIDs() {
+        // Old: aa = 256, bb = 257, aa + b. New: bb = 256, aa = 257, aa + b. The last merge joins
+        // id 256 in the old tokenizer and id 257 in the new one, yet both join the bytes "aa" and "b".
+        let old = BPETokenizer(mergePairs: [(97, 97), (98, 98), (256, 98)])
+        let new = BPETokenizer(mergePairs: [(98, 98), (97, 97), (257, 98)])
+        #expect(old.merges[2].left != new.merges[2].left)
+        let comparison = MergeComparison(old: old, new: new)
+        #expect(comparison.added.isEmpty)
+        #expect(comparison.dropped.isEmpty)
+        #expect(comparison.sharedCount == 3)
+        // aa and bb swapped places, and aa + b kept its place.
+        #expect(comparison.movedCount == 2)
+        #expect(!comparison.isUnchanged)
+    }
+
+    @Test("added and dropped merges in training order")
+    func addedAndDropped() throws {
+        // Training on aaabdaaabac learns a + a, a + b, aa + ab (worked out in the BPE tests).
+        let old = try BPETokenizer.train(on: "aaabdaaabac", vocabSize: 300).tokenizer
+        let new = BPETokenizer(mergePairs: [(97, 98), (98, 99), (97, 97)])
+        let comparison = MergeComparison(old: old, new: new)
+        #expect(comparison.added == [ByteMerge(left: [98], right: [99])])
+        #expect(comparison.dropped == [ByteMerge(left: [97, 97], right: [97, 98])])
+        #expect(comparison.sharedCount == 2)
+        #expect(comparison.movedCount == 2)
+        #expect(comparison.dropped[0].label == "aa + ab")
+    }
+
+    @Test("identical training is unchanged")
+    func identical() throws {
+        let tokenizer = try BPETokenizer.train(on: "the cat sat on the mat", vocabSize: 270).tokenizer
+        let comparison = MergeComparison(old: tokenizer, new: tokenizer)
+        #expect(comparison.isUnchanged)
+        #expect(comparison.sharedCount == tokenizer.merges.count)
+        #expect(comparison.sharedCount > 0)
     }
 }

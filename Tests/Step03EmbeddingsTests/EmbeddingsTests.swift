@@ -190,7 +190,12 @@ struct SimilarityTests {
         #expect(all.pairCount == 6)
         #expect(abs(all.mean - 1.0 / 3.0) < 1e-6)
         #expect(abs(all.standardDeviation - (2.0 / 9.0).squareRoot()) < 1e-6)
-        #expect(cosineSummary(of: table, idDistances: 4...9).pairCount == 0)
+        // The standard error of the mean of six pairs is the deviation over √6.
+        #expect(abs(all.standardError - Float((2.0 / 9.0).squareRoot() / 6.0.squareRoot())) < 1e-6)
+        #expect(neighbours.standardError == 0)
+        let none = cosineSummary(of: table, idDistances: 4...9)
+        #expect(none.pairCount == 0)
+        #expect(none.standardError == 0)
     }
 
     @Test("learned similarity follows usage, not ids")

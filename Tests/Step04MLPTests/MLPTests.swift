@@ -226,6 +226,40 @@ struct TrainingLoopTests {
         #expect(!model.isTraining, "train leaves the model in evaluation mode")
     }
 
+    @Test("huge learning rate stops with a divergence error")
+    func divergenceStops() throws {
+        let data = try sampleData()
+        var generator = SeededGenerator(seed: 5)
+        let model = makeModel(vocabSize: data.vocabSize, blockSize: 8)
+        let settings = ShortTraining(steps: 200, batchSize: 8, learningRate: 1e9, evalInterval: 1000, evalBatches: 1)
+        var lastFiniteStep = 0
+        let error = try #require(throws: DivergenceError.self) {
+            try train(model, on: data.dataset, settings: settings, generator: &generator) { step, _ in lastFiniteStep = step }
+        }
+        // AdamW moves every weight by about the learning rate in its first step, so the loss
+        // overflows within a few steps, and the step named is the first one whose loss did.
+        #expect(error.step >= 2)
+        #expect(error.step <= 10)
+        #expect(error.step == lastFiniteStep + 1)
+        #expect(!error.loss.isFinite)
+        #expect(error.learningRate == 1e9)
+        #expect(error.description.hasPrefix("training diverged at step \(error.step): the loss of its batch is "))
+        #expect(error.description.contains("--lr 1e+09"))
+        #expect(error.description.contains("Pass a smaller --lr"))
+        // The step that failed applied no update, so the weights are still finite numbers.
+        #expect(model.parameters.allSatisfy { $0.data.allSatisfy(\.isFinite) })
+    }
+
+    @Test("ordinary learning rate raises no divergence")
+    func noDivergenceAtDefault() throws {
+        let data = try sampleData()
+        var generator = SeededGenerator(seed: 5)
+        let model = makeModel(vocabSize: data.vocabSize, blockSize: 8)
+        let settings = ShortTraining(steps: 200, batchSize: 8, learningRate: 1e-2, evalInterval: 1000, evalBatches: 1)
+        let curve = try train(model, on: data.dataset, settings: settings, generator: &generator)
+        #expect(curve.finalTrain.isFinite)
+    }
+
     @Test("zero steps evaluates once")
     func zeroSteps() throws {
         let data = try sampleData()
@@ -311,6 +345,27 @@ struct TrainingSupportTests {
             #expect(error.message.contains("validation split has 5 tokens"))
             #expect(error.message.contains("--block-size 4 or less"))
         }
+        // With 2 tokens the only block size that fits is 1, the smallest allowed.
+        let tiny = try TokenizedCorpus(text: "abcdefghijklmnopqrst", valFraction: 0.1)  // 18 + 2 tokens
+        do {
+            try tiny.checkWindows(blockSize: 2)
+            Issue.record("a validation split of 2 tokens cannot hold 3")
+        } catch let error as StepError {
+            #expect(error.message.contains("validation split has 2 tokens"))
+            #expect(error.message.contains("Pass --block-size 1 (the only size that fits)"))
+            #expect(!error.message.contains("or less"))
+        }
+    }
+
+    @Test("overview uses singular for one")
+    func overviewSingular() throws {
+        let data = try TokenizedCorpus(text: sampleText, valFraction: 0.1)
+        let one = trainingOverview(
+            textName: "t", data: data, settings: ShortTraining(steps: 1, batchSize: 1), blockSize: 1, seed: 0)
+        #expect(one.contains("Training: 1 step of 1 sequence of 1 token, learning rate"))
+        let many = trainingOverview(
+            textName: "t", data: data, settings: ShortTraining(steps: 2000, batchSize: 16), blockSize: 16, seed: 0)
+        #expect(many.contains("Training: 2000 steps of 16 sequences of 16 tokens, learning rate"))
     }
 
     @Test("context text is checked")

@@ -1,6 +1,7 @@
 import Foundation
 import MLPStep
 import SelfAttentionStep
+import StepKit
 import Tensor
 import Testing
 
@@ -192,6 +193,52 @@ struct AttentionLanguageModelTests {
         #expect(heatmap.rowLabels == ["0 c", "1 a", "2 d"])
         #expect(heatmap.columnLabels == ["c", "a", "d"])
         #expect(heatmap.extraColumn?.values.count == 3)
+        // Masked entries are NaN in the heatmap, so they stay out of its scale.
+        #expect(heatmap.values[0][1].isNaN)
+        #expect(heatmap.values[0][2].isNaN)
+        #expect(heatmap.values[1][2].isNaN)
+        #expect(heatmap.values[2].allSatisfy { $0.isFinite })
+    }
+
+    @Test("masked entries drawn as dots")
+    func heatmapTextMarksMask() {
+        // Visible weights from -0.5 to 1 give a diverging scale from -1 to 1 in fifths of 0.4:
+        // 1 and 0.75 are "█", 0.25 and 0.5 are "▓", -0.5 is "░".
+        let matrix = AttentionMatrix(size: 3, values: [1, 0, 0, 0.25, 0.75, 0, -0.5, 0.5, 1])
+        let shades = matrix.heatmapText(tokens: ["a", "b", "c"], style: .shades).components(separatedBy: "\n")
+        #expect(shades[0] == "     a  b  c │ row sum")
+        #expect(shades[1] == "0 a ██  ·  · │   1.000")
+        #expect(shades[2] == "1 b ▓▓ ██  · │   1.000")
+        #expect(shades[3] == "2 c ░░ ▓▓ ██ │   1.000")
+        #expect(shades[4].hasPrefix("shades: \" \" from -1, \"░\" from -0.6,"))
+        #expect(shades[4].hasSuffix("\"█\" from 0.6 to 1"))
+        #expect(shades[5] == "\"·\": a masked entry above the diagonal (a later position), whose weight is exactly 0")
+        #expect(shades.count == 6)
+
+        let numbers = matrix.heatmapText(tokens: ["a", "b", "c"], showsValues: true, style: .numbers).components(separatedBy: "\n")
+        #expect(numbers[1] == "0 a  1.00     ·     · │   1.000")
+        #expect(numbers[3] == "2 c -0.50  0.50  1.00 │   1.000")
+        #expect(numbers[4] == "values from -0.5 to 1")
+        #expect(numbers[5] == shades[5])
+    }
+
+    @Test("one position prints its weight")
+    func heatmapTextOfOnePosition() {
+        let matrix = AttentionMatrix(size: 1, values: [1])
+        for style in [Heatmap.Style.shades, .numbers] {
+            let lines = matrix.heatmapText(tokens: ["a"], title: "t", style: style).components(separatedBy: "\n")
+            #expect(lines == [
+                "t",
+                "       a │ row sum",
+                "0 a 1.00 │   1.000",
+                "the one weight is 1, printed as a number because equal values set no shade scale",
+            ])
+        }
+        #expect(matrix.summary() == """
+            row sums: the one row sums to 1.000, which is 1 (within 0.00001)
+            weights on and below the diagonal: the one weight is 1
+            entries above the diagonal (later positions): none, because one position has no later position
+            """)
     }
 
     @Test("summary reports sums and signs")

@@ -29,6 +29,7 @@ struct CorpusTests {
     @Test("literal text")
     func literalText() throws {
         #expect(try Corpus.literal("a\r\nb").text == "a\nb")
+        #expect(try Corpus.literal("a").summary == "the text of --text (1 character)")
         let error = try #require(throws: StepError.self) { try Corpus.literal("") }
         #expect(error.message.contains("--text is empty"))
     }

@@ -160,7 +160,8 @@ struct FlagsTests {
         #expect(fraction == .invalidValue(flag: "--steps", value: "2.5", expected: "an integer", defaultValue: "300"))
 
         let notANumber = try #require(flagError(["--lr", "nan"]))
-        #expect(notANumber == .invalidValue(flag: "--lr", value: "nan", expected: "a finite number such as 0.5 or 1e-3", defaultValue: "0.001"))
+        #expect(notANumber == .invalidValue(flag: "--lr", value: "nan", expected: "a finite number", defaultValue: "0.001"))
+        #expect(notANumber.description == "invalid value \"nan\" for --lr: expected a finite number, such as the default --lr 0.001.")
 
         let switchValue = try #require(flagError(["--sample=maybe"]))
         #expect(switchValue == .invalidValue(flag: "--sample", value: "maybe", expected: "true or false", defaultValue: nil))

@@ -2,6 +2,8 @@ import BigramStep
 import StepKit
 import Tensor
 
+// Step 00: a table of logits, one row per character, trained to predict the next character.
+
 runStepProgram {
     var flags = FlagParser(
         program: "Step00Bigram",
@@ -9,7 +11,9 @@ runStepProgram {
             + " on a text, prints P(next | current) beside the probabilities from counting, and generates text"
             + " from a start character.")
     let standard = flags.standardFlags()
-    let steps = flags.int("steps", default: 300, range: .atLeast(0), help: "full-batch gradient-descent steps")
+    let steps = flags.int(
+        "steps", default: 300, range: .atLeast(0),
+        help: "gradient-descent steps, each on every (current, next) pair or, when the text has more than --batch-size pairs, on a random batch of them")
     let learningRate = flags.float("lr", default: 0.1, range: .above(0), help: "learning rate of AdamW")
     let batchSize = flags.int(
         "batch-size", default: 16_384, range: .atLeast(1),
@@ -40,8 +44,8 @@ runStepProgram {
     let startText = start.value ?? String(corpus.text.unicodeScalars.first!)
     let startIDs = try startCharacterIDs(startText, vocabulary: vocabulary)
     print("Text: \(corpus.summary)")
-    print("Vocabulary: \(vocabulary.size) distinct characters" + (vocabulary.size <= 30 ? ": " + labels(vocabulary).joined(separator: " ") : ""))
-    print("Pairs: \(Format.grouped(ids.count - 1)) (current, next) pairs to learn from")
+    print("Vocabulary: " + counted(vocabulary.size, "distinct character") + (vocabulary.size <= 30 ? ": " + labels(vocabulary).joined(separator: " ") : ""))
+    print("Pairs: " + counted(ids.count - 1, "(current, next) pair") + " to learn from")
     print()
 
     // 2. Training, and the minimum loss from counting.
@@ -50,8 +54,8 @@ runStepProgram {
     let losses = model.train(
         on: ids, steps: steps.value, learningRate: learningRate.value, batchSize: batchSize.value, generator: &generator)
     let counts = BigramCounts(ids: ids, vocabularySize: vocabulary.size)
-    let batch = ids.count - 1 <= batchSize.value ? "all pairs in every step" : "\(Format.grouped(batchSize.value)) random pairs per step"
-    print("Training the \(vocabulary.size)×\(vocabulary.size) table of logits: \(steps.value) steps, \(batch), AdamW, lr \(learningRate.value)")
+    let batch = ids.count - 1 <= batchSize.value ? "all pairs in every step" : counted(batchSize.value, "random pair") + " per step"
+    print("Training the \(vocabulary.size)×\(vocabulary.size) table of logits: " + counted(steps.value, "step") + ", \(batch), AdamW, lr \(learningRate.value)")
     if !losses.isEmpty { print("loss per step   \(Sparkline(losses, width: 50))") }
     print("trained loss                          " + Format.fixed(model.meanLoss(on: ids), digits: 4) + " nats")
     print("count-based loss = H(next | current)  " + Format.fixed(counts.conditionalEntropy, digits: 4) + " nats")
@@ -66,10 +70,10 @@ runStepProgram {
     let generated: [Int]
     if sample.value {
         generated = model.generate(after: startIDs.last!, length: length.value, generator: &generator)
-        print("Generated \(length.value) characters after \(quote(startText)), each drawn from P(next | current) with seed \(standard.seed.value):")
+        print("Generated " + counted(length.value, "character") + " after \(quote(startText)), each drawn from P(next | current) with seed \(standard.seed.value):")
     } else {
         generated = model.generate(after: startIDs.last!, length: length.value)
-        print("Generated \(length.value) characters after \(quote(startText)), each the most likely next character:")
+        print("Generated " + counted(length.value, "character") + " after \(quote(startText)), each the most likely next character:")
     }
     if startIDs.count > 1 {
         print("(only the last character, \(quote(vocabulary.text(for: [startIDs.last!]))), decides what comes next)")
@@ -97,7 +101,7 @@ func runMemoryDemo(steps: Int, learningRate: Float) {
     print()
 
     var table = Table(columns: ["quantity", "nats", Table.Column("meaning", alignment: .left)])
-    table.addRow(["trained bigram loss (\(steps) steps)", Format.fixed(model.meanLoss(on: ids), digits: 4), "what gradient descent reached"])
+    table.addRow(["trained bigram loss (" + counted(steps, "step") + ")", Format.fixed(model.meanLoss(on: ids), digits: 4), "what gradient descent reached"])
     table.addRow(["H(next | current), counted", Format.fixed(conditionalEntropy(of: ids, contextLength: 1), digits: 4), "the floor for any model that sees one character"])
     table.addRow(["H(next | previous two), counted", Format.fixed(conditionalEntropy(of: ids, contextLength: 2), digits: 4), "reachable by a model that sees two characters"])
     print(table)
@@ -152,13 +156,13 @@ func printProbabilityTables(model: BigramModel, counts: BigramCounts, shownIDs: 
         let probabilities = model.probabilities(after: current)
         return shownIDs.map { Format.fixed(probabilities[$0], digits: digits) }
     }
-    let counted = rowIDs.map { current -> [String] in
+    let fromCounts = rowIDs.map { current -> [String] in
         guard let probabilities = counts.probabilities(after: current) else { return shownIDs.map { _ in "—" } }
         return shownIDs.map { Format.fixed(probabilities[$0], digits: digits) }
     }
     let pairsNote = rowIDs.map { current -> String in
         let total = counts.total(after: current)
-        return total == 0 ? "never followed by a character" : "\(Format.grouped(total)) pair" + (total == 1 ? "" : "s")
+        return total == 0 ? "never followed by a character" : counted(total, "pair")
     }
 
     print("P(next | current): one row per current character, one column per next character")
@@ -166,7 +170,7 @@ func printProbabilityTables(model: BigramModel, counts: BigramCounts, shownIDs: 
         print("(the \(shownIDs.count) most frequent of \(vocabulary.size) characters, so a row's shown values need not sum to 1)")
     }
     let left = matrixLines(title: "trained model", rowIDs: rowIDs, columnIDs: shownIDs, cells: trained, vocabulary: vocabulary)
-    let right = matrixLines(title: "counted: row counts ÷ row total", rowIDs: rowIDs, columnIDs: shownIDs, cells: counted, vocabulary: vocabulary)
+    let right = matrixLines(title: "counted: row counts ÷ row total", rowIDs: rowIDs, columnIDs: shownIDs, cells: fromCounts, vocabulary: vocabulary)
     let leftWidth = left.map { Terminal.displayWidth(of: $0) }.max() ?? 0
     for (index, line) in left.enumerated() {
         let padding = String(repeating: " ", count: leftWidth - Terminal.displayWidth(of: line))
@@ -204,4 +208,9 @@ func startCharacterIDs(_ text: String, vocabulary: BigramVocabulary) throws -> [
     } catch let error as BigramError {
         throw StepError("invalid --start \(quote(text)): " + error.description)
     }
+}
+
+/// Returns `count` and the noun, plural unless the count is 1, as in "1 token" or "1,024 tokens".
+func counted(_ count: Int, _ noun: String, plural: String? = nil) -> String {
+    Format.grouped(count) + " " + (count == 1 ? noun : plural ?? noun + "s")
 }

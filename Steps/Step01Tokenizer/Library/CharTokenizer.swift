@@ -133,11 +133,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .emptyText:
-            return "the training text is empty; a tokenizer needs at least one character to build a vocabulary"
+            return "the training text is empty, but a tokenizer needs at least one character to build a vocabulary."
         case let .idOutOfRange(id, vocabSize):
-            return "token id \(id) is outside the vocabulary (valid ids are 0..<\(vocabSize)); decode only ids this tokenizer produced"
+            return "token id \(id) is outside the vocabulary, whose ids are 0..<\(vocabSize). Decode only ids this tokenizer produced."
         case let .vocabSizeTooSmall(requested, minimum):
-            return "a BPE vocabulary size of \(requested) is too small: it starts with \(minimum) byte tokens, so ask for at least \(minimum)"
+            return "a BPE vocabulary size of \(requested) is too small, because it starts with \(minimum) byte tokens. Ask for at least \(minimum)."
         }
     }
 }

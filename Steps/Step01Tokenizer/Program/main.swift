@@ -2,6 +2,8 @@ import Foundation
 import StepKit
 import TokenizerStep
 
+// Step 01: text becomes token ids, one per Unicode scalar or one per learned byte sequence (BPE).
+
 /// The strings the overview tokenizes: plain words, then the cases where Characters, scalars and
 /// bytes disagree.
 enum Samples {
@@ -33,7 +35,8 @@ runStepProgram {
         "bpe-vocab-size", default: 320, range: .between(BPETokenizer.byteTokenCount, 65_536),
         help: "vocabulary size BPE training aims for: the 256 byte tokens plus one id per merge")
     let shownMerges = flags.int("show-merges", default: 8, range: .atLeast(0), help: "number of learned BPE merges to list")
-    let added = flags.optionalString("add", help: "retrain both tokenizers with this sentence appended and compare before and after")
+    let added = flags.optionalString(
+        "add", help: "retrain both tokenizers with this sentence appended to the text as a line of its own, and compare before and after")
     let encodeText = flags.optionalString("encode", help: "encode this text with both tokenizers and check that decoding gives the same bytes")
     let unitsText = flags.optionalString("show-units", help: "list each Character of this text with its Unicode scalars, UTF-8 bytes and token ids")
     let decodeIDs = flags.intList("decode", default: [], help: "comma-separated token ids to decode, as in 1,2,3")
@@ -44,6 +47,9 @@ runStepProgram {
 
     // Every check a user can fail runs before anything is printed.
     let sentence = try added.value.map { try resolvingEscapes($0, flag: "--add") }
+    if sentence == "" {
+        throw StepError("--add is empty, so there is nothing to add to the text. Pass a sentence, as in --add \"Crème brûlée\".")
+    }
     let textToEncode = try encodeText.value.map { try resolvingEscapes($0, flag: "--encode") }
     let textToShow = try unitsText.value.map { try resolvingEscapes($0, flag: "--show-units") }
     for (flag, path) in [("--save-vocab", saveVocab.value), ("--save-bpe", saveBPE.value)] {
@@ -82,11 +88,11 @@ runStepProgram {
 
     if let path = saveVocab.value {
         try write(characterTokenizer.jsonData(), to: path, flag: "--save-vocab")
-        print("Saved the character vocabulary (\(characterTokenizer.vocabSize) ids) to \(path)")
+        print("Saved the character vocabulary (" + counted(characterTokenizer.vocabSize, "id") + ") to \(path)")
     }
     if let path = saveBPE.value {
         try write(bpe.tokenizer.jsonData(), to: path, flag: "--save-bpe")
-        print("Saved the BPE merges (\(bpe.tokenizer.merges.count) merges) to \(path)")
+        print("Saved the BPE merges (" + counted(bpe.tokenizer.merges.count, "merge") + ") to \(path)")
     }
 }
 
@@ -103,17 +109,20 @@ func trainBPE(on text: String, vocabSize: Int) throws -> BPETraining {
 /// Prints both vocabularies and how the sample strings tokenize.
 func showOverview(characterTokenizer: CharTokenizer, bpe: BPETraining, shownMerges: Int) {
     print("Character tokenizer: one token per Unicode scalar of the training text")
-    print("  vocabulary size \(characterTokenizer.vocabSize) = [UNK] (id 0) + \(characterTokenizer.scalars.count) scalars, ids in code point order:")
+    print("  vocabulary size \(characterTokenizer.vocabSize) = [UNK] (id 0) + " + counted(characterTokenizer.scalars.count, "scalar") + ", ids in code point order:")
     let scalarLabels = characterTokenizer.scalars.map { printableLabel($0) }
     for line in wrapped(scalarLabels, width: 76) { print("  " + line) }
     print()
 
     print("Byte-level BPE tokenizer: 256 byte tokens, then repeated merges of the most frequent adjacent pair")
     print("  " + bpe.summary)
-    print("  the training text became \(Format.grouped(bpe.trainingTokenCount)) tokens")
+    print("  the training text became " + counted(bpe.trainingTokenCount, "token"))
     let merges = bpe.tokenizer.merges.prefix(shownMerges)
     if !merges.isEmpty {
-        print(merges.count < bpe.tokenizer.merges.count ? "  the first \(merges.count) merges:" : "  the merges:")
+        let heading = merges.count < bpe.tokenizer.merges.count
+            ? "the first " + (merges.count == 1 ? "merge" : "\(merges.count) merges")
+            : (merges.count == 1 ? "the merge" : "the merges")
+        print("  " + heading + ":")
         var table = Table(columns: ["id", Table.Column("pair", alignment: .left), "times seen", Table.Column("token", alignment: .left)])
         for (index, merge) in merges.enumerated() {
             let pair = bpe.tokenizer.label(for: merge.left) + " + " + bpe.tokenizer.label(for: merge.right)
@@ -133,7 +142,7 @@ func compareAfterAdding(_ sentence: String, corpus: String, characterTokenizer: 
     let newCharacterTokenizer = try CharTokenizer(training: extended)
     let newBPE = try trainBPE(on: extended, vocabSize: vocabSize)
 
-    print("Added the sentence \(literal(sentence)) and retrained both tokenizers.")
+    print("Appended the sentence \(literal(sentence)) to the text as a line of its own and retrained both tokenizers.")
     print()
     var sizes = Table(columns: [Table.Column("", alignment: .left), "before", "after"])
     sizes.addRow(["character vocabulary size", "\(characterTokenizer.vocabSize)", "\(newCharacterTokenizer.vocabSize)"])
@@ -143,9 +152,7 @@ func compareAfterAdding(_ sentence: String, corpus: String, characterTokenizer: 
     if !newScalars.isEmpty {
         print("New scalars in the character vocabulary: " + newScalars.map { printableLabel($0) + " " + codePoint($0) }.joined(separator: ", "))
     }
-    let changedMerges = zip(bpe.tokenizer.merges, newBPE.tokenizer.merges).filter { $0 != $1 }.count
-        + abs(bpe.tokenizer.merges.count - newBPE.tokenizer.merges.count)
-    print("BPE merges that differ after retraining: \(changedMerges) of \(newBPE.tokenizer.merges.count)")
+    printMergeComparison(MergeComparison(old: bpe.tokenizer, new: newBPE.tokenizer), oldCount: bpe.tokenizer.merges.count)
     print()
 
     print("Token counts of each sentence:")
@@ -181,11 +188,28 @@ func compareAfterAdding(_ sentence: String, corpus: String, characterTokenizer: 
     let unitsBefore = bpeBefore.map { (try? bpe.tokenizer.bytes(for: $0)) ?? [] }
     let unitsAfter = bpeAfter.map { (try? newBPE.tokenizer.bytes(for: $0)) ?? [] }
     if unitsAfter == unitsBefore {
-        print("After retraining, BPE splits the new sentence into the same \(bpeAfter.count) byte sequences"
+        print("After retraining, BPE splits the new sentence into the same " + counted(bpeAfter.count, "byte sequence")
               + (bpeAfter == bpeBefore ? " with the same ids." : " (some ids changed, because merges were learned in another order)."))
     } else {
         print("The new sentence, BPE tokenizer after retraining:")
         print(tokenTable(bpeAfter, bpe: newBPE.tokenizer))
+    }
+}
+
+/// Prints which BPE merges retraining kept, added and dropped, compared by their bytes.
+func printMergeComparison(_ comparison: MergeComparison, oldCount: Int) {
+    let newCount = comparison.sharedCount + comparison.added.count
+    if comparison.isUnchanged {
+        print("BPE merges: the same \(counted(newCount, "merge")) in the same order, so every BPE id is unchanged")
+        return
+    }
+    print("BPE merges, compared by their bytes: \(comparison.sharedCount) of the \(oldCount) learned before are learned again"
+        + (comparison.movedCount > 0 ? ", \(comparison.movedCount) of them at another place in the order (so with another id)" : ""))
+    if !comparison.added.isEmpty {
+        printWrapped("  new:     ", comparison.added.map { "[" + $0.label + "]" })
+    }
+    if !comparison.dropped.isEmpty {
+        printWrapped("  dropped: ", comparison.dropped.map { "[" + $0.label + "]" })
     }
 }
 
@@ -194,11 +218,11 @@ func showEncoding(_ text: String, characterTokenizer: CharTokenizer, bpe: BPETok
     let characterIDs = characterTokenizer.encode(text)
     let characterRoundTrip = try characterTokenizer.decode(characterIDs)
     let unknown = characterTokenizer.unknownScalars(in: text)
-    print("Encoding \(literal(text)): \(text.count) Characters, \(text.unicodeScalars.count) Unicode scalars, \(text.utf8.count) UTF-8 bytes")
+    print("Encoding \(literal(text)): " + unitCounts(text))
     print()
 
     let unknownCount = characterIDs.filter { $0 == CharTokenizer.unknownID }.count
-    print("Character tokenizer: \(characterIDs.count) tokens, \(unknownCount) of them [UNK]")
+    print("Character tokenizer: " + counted(characterIDs.count, "token") + ", \(unknownCount) of them [UNK]")
     printWrapped("  ids:     ", characterIDs.map(String.init))
     print("  decoded: " + literal(characterRoundTrip))
     if unknown.isEmpty {
@@ -211,7 +235,7 @@ func showEncoding(_ text: String, characterTokenizer: CharTokenizer, bpe: BPETok
 
     let bpeIDs = bpe.encode(text)
     let bpeBytes = try bpe.decodeBytes(bpeIDs)
-    print("BPE tokenizer: \(bpeIDs.count) tokens, each in brackets (\\xHH is a byte that is only part of a character)")
+    print("BPE tokenizer: " + counted(bpeIDs.count, "token") + ", each in brackets (\\xHH is a byte that is only part of a character)")
     for line in bracketedTokens(bpeIDs, bpe: bpe) { print("  " + line) }
     printWrapped("  ids:     ", bpeIDs.map(String.init))
     print("  decoded: " + literal(try bpe.decode(bpeIDs)))
@@ -223,7 +247,7 @@ func showEncoding(_ text: String, characterTokenizer: CharTokenizer, bpe: BPETok
 /// Lists each Swift Character of `text` with its scalars, their UTF-8 bytes and character-tokenizer
 /// ids, then the BPE tokens of the whole text.
 func showUnits(_ text: String, characterTokenizer: CharTokenizer, bpe: BPETokenizer) throws {
-    print("\(literal(text)): \(text.count) Characters, \(text.unicodeScalars.count) Unicode scalars, \(text.utf8.count) UTF-8 bytes")
+    print("\(literal(text)): " + unitCounts(text))
     print()
     var table = Table(columns: ["#", Table.Column("Character", alignment: .left), Table.Column("scalar", alignment: .left),
                                 Table.Column("name", alignment: .left), Table.Column("UTF-8 bytes", alignment: .left),
@@ -245,7 +269,7 @@ func showUnits(_ text: String, characterTokenizer: CharTokenizer, bpe: BPETokeni
     print()
 
     let ids = bpe.encode(text)
-    print("BPE: \(ids.count) tokens, each in brackets (\\xHH is a byte that is only part of a character):")
+    print("BPE: " + counted(ids.count, "token") + ", each in brackets (\\xHH is a byte that is only part of a character):")
     for line in bracketedTokens(ids, bpe: bpe) { print("  " + line) }
 }
 
@@ -266,7 +290,7 @@ func showDecoding(_ ids: [Int], with choice: TokenizerChoice, characterTokenizer
     switch choice {
     case .char:
         let text = try characterTokenizer.decode(ids)
-        print("Decoding \(ids.count) ids with the character tokenizer (vocabulary size \(characterTokenizer.vocabSize)):")
+        print("Decoding " + counted(ids.count, "id") + " with the character tokenizer (vocabulary size \(characterTokenizer.vocabSize)):")
         var table = Table(columns: ["id", Table.Column("scalar", alignment: .left), Table.Column("UTF-8 bytes", alignment: .left)])
         for id in ids {
             let scalar = try characterTokenizer.scalar(for: id)
@@ -276,7 +300,7 @@ func showDecoding(_ ids: [Int], with choice: TokenizerChoice, characterTokenizer
         print("text: " + literal(text))
     case .bpe:
         let text = try bpe.decode(ids)
-        print("Decoding \(ids.count) ids with the BPE tokenizer (vocabulary size \(bpe.vocabSize)):")
+        print("Decoding " + counted(ids.count, "id") + " with the BPE tokenizer (vocabulary size \(bpe.vocabSize)):")
         var table = Table(columns: ["id", Table.Column("token", alignment: .left), Table.Column("UTF-8 bytes", alignment: .left)])
         for id in ids {
             table.addRow(["\(id)", bpe.label(for: id), hexBytes(try bpe.bytes(for: id))])
@@ -314,6 +338,12 @@ func tokenTable(_ ids: [Int], bpe: BPETokenizer) -> Table {
 /// Returns the tokens of `ids` as printable labels in brackets, wrapped into lines of about 76 columns.
 func bracketedTokens(_ ids: [Int], bpe: BPETokenizer) -> [String] {
     wrapped(ids.map { "[" + bpe.label(for: $0) + "]" }, width: 76, separator: "")
+}
+
+/// Returns the Characters, Unicode scalars and UTF-8 bytes of `text` as one line.
+func unitCounts(_ text: String) -> String {
+    counted(text.count, "Character") + ", " + counted(text.unicodeScalars.count, "Unicode scalar") + ", "
+        + counted(text.utf8.count, "UTF-8 byte")
 }
 
 /// Returns an id, with " [UNK]" after the unknown id.
@@ -420,4 +450,9 @@ func write(_ data: Data, to path: String, flag: String) throws {
         let reason = error.localizedDescription.trimmingCharacters(in: CharacterSet(charactersIn: "."))
         throw StepError("could not write \(flag) file \(path): \(reason). Check that the file is writable.")
     }
+}
+
+/// Returns `count` and the noun, plural unless the count is 1, as in "1 token" or "1,024 tokens".
+func counted(_ count: Int, _ noun: String, plural: String? = nil) -> String {
+    Format.grouped(count) + " " + (count == 1 ? noun : plural ?? noun + "s")
 }

@@ -27,15 +27,15 @@ runStepProgram {
     let dataset = try TokenDataset(ids: ids, valFraction: valFraction.value)
     let T = blockSize.value
 
-    // The validation split is checked too, because every later step measures loss on it.
+    // The validation split is checked too, because the training programs from step 04 on measure loss on it.
     try TokenDataset.checkSplit(dataset.train, blockSize: T, splitName: "training")
     if valFraction.value > 0 {
         try TokenDataset.checkSplit(dataset.validation, blockSize: T, splitName: "validation")
     }
 
-    print("Corpus: \(corpus.summary), \(Format.grouped(ids.count)) tokens, vocabulary of \(tokenizer.vocabSize) ids")
-    print("Split (--val-fraction \(Format.significant(valFraction.value))): training \(Format.grouped(dataset.train.count)) tokens,"
-        + " validation \(Format.grouped(dataset.validation.count)) tokens")
+    print("Corpus: \(corpus.summary), " + counted(ids.count, "token") + ", vocabulary of " + counted(tokenizer.vocabSize, "id"))
+    print("Split (--val-fraction \(Format.significant(valFraction.value))): training " + counted(dataset.train.count, "token")
+        + ", validation " + counted(dataset.validation.count, "token"))
     print()
 
     // 1. A random batch: B windows of T + 1 tokens, each cut into inputs and targets.
@@ -44,7 +44,7 @@ runStepProgram {
         count: batchSize.value, tokenCount: dataset.train.count, blockSize: T, generator: &generator)
     let batch = TokenDataset.batch(from: dataset.train, starts: starts, blockSize: T)
 
-    print("A batch of \(batch.batchSize) windows from the training split (--seed \(standard.seed.value)):"
+    print("A batch of " + counted(batch.batchSize, "window") + " from the training split (--seed \(standard.seed.value)):"
         + " inputs and targets both have shape \(batch.shape)")
     var table = Table(columns: ["row", "start", Table.Column("inputs x", alignment: .left), Table.Column("targets y", alignment: .left)])
     let shownRows = min(batch.batchSize, 8)
@@ -57,7 +57,7 @@ runStepProgram {
     }
     print(table)
     if batch.batchSize > shownRows {
-        print("… \(batch.batchSize - shownRows) more rows")
+        print("… " + counted(batch.batchSize - shownRows, "more row"))
     }
     print()
 
@@ -82,7 +82,7 @@ runStepProgram {
     print()
 
     // 3. The examples inside that one window.
-    print("Row 0 holds \(T) training examples, one per position t: the context x[0…t] and the target y[t]")
+    print("Row 0 holds " + counted(T, "training example") + ", one per position t: the context x[0…t] and the target y[t]")
     let examples = batch.examples(row: 0)
     let contexts = examples.map { "context [" + $0.context.map(String.init).joined(separator: ", ") + "]" }
     let contextWidth = contexts.map(Terminal.displayWidth(of:)).max() ?? 0
@@ -114,10 +114,15 @@ runStepProgram {
     print(counts)
     let trainWindows = TokenDataset.windowCount(tokenCount: dataset.train.count, blockSize: T)
     print("- A window of block size + 1 = \(T + 1) tokens can start at 0, 1, …, N − \(T + 1): that is N − \(T) windows.")
-    print("- Each window holds \(T) examples, one per position, so the windows hold (N − \(T)) · \(T) examples in all.")
-    print("- Most targets appear in several windows, after contexts of different lengths. Every token except")
-    print("  the first is the target of the tokens before it, so N tokens give N − 1 targets: N − 1 different")
-    print("  (context, target) pairs when each target keeps its longest context of up to \(T) tokens.")
+    print("- Each window holds " + counted(T, "example") + ", one per position, so the windows hold (N − \(T)) · \(T) examples in all.")
+    if T == 1 {
+        print("- With block size 1 each target appears in one window only, after a context of one token. Every token")
+        print("  except the first is the target of the token before it, so N tokens give N − 1 targets: N − 1 different")
+    } else {
+        print("- Most targets appear in several windows, after contexts of different lengths. Every token except")
+        print("  the first is the target of the tokens before it, so N tokens give N − 1 targets: N − 1 different")
+    }
+    print("  (context, target) pairs when each target keeps its longest context of up to " + counted(T, "token") + ".")
     print("- No labels were added: the targets are the text itself, moved by one token.")
     if trainWindows == 1 {
         print("- The training split holds exactly 1 window, so every row of every batch is that window.")
@@ -127,6 +132,8 @@ runStepProgram {
             + " \(Format.grouped(trainWindows))^\(batch.batchSize) = \(Format.significant(distinctBatches, digits: 3)) possible batches.")
     }
 }
+
+// MARK: - Printing
 
 /// Returns one line per labelled row of cells, with each column padded to its widest cell and "→"
 /// between columns, so that the cells of one position stand under each other.
@@ -153,4 +160,9 @@ func padLeft(_ text: String, _ width: Int) -> String {
 /// Pads `text` with spaces on the right to `width` terminal columns.
 func padRight(_ text: String, _ width: Int) -> String {
     text + String(repeating: " ", count: max(0, width - Terminal.displayWidth(of: text)))
+}
+
+/// Returns `count` and the noun, plural unless the count is 1, as in "1 token" or "1,024 tokens".
+func counted(_ count: Int, _ noun: String, plural: String? = nil) -> String {
+    Format.grouped(count) + " " + (count == 1 ? noun : plural ?? noun + "s")
 }

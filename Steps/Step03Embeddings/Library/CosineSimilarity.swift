@@ -67,6 +67,15 @@ public struct CosineSummary: Equatable {
         self.mean = mean
         self.standardDeviation = standardDeviation
     }
+
+    /// The standard error of the mean, standardDeviation / √pairCount: how far the mean of this
+    /// many independent pairs typically lies from the value it estimates. 0 when there are no pairs.
+    ///
+    /// The pairwise cosines of independently drawn random rows are uncorrelated even where two
+    /// pairs share a row, so the formula for independent samples applies to the untrained table.
+    public var standardError: Float {
+        pairCount > 0 ? standardDeviation / Float(pairCount).squareRoot() : 0
+    }
 }
 
 /// Summarises the cosine similarity of every pair of rows i < j of `table` `[V, C]` whose id

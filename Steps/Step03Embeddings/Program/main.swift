@@ -51,7 +51,7 @@ runStepProgram {
     let x = Array(batch.inputRow(0))
     func name(_ id: Int) -> String { "\(id) \"\(tokenizer.label(for: id))\"" }
 
-    print("Corpus: \(corpus.summary), vocabulary of \(V) ids")
+    print("Corpus: \(corpus.summary), vocabulary of " + counted(V, "id"))
     print("Tables: token [\(V), \(C)]" + (positions.value ? ", position [\(T), \(C)]" : ", no position table (--no-positions)")
         + ", values drawn from normal(0, 0.02) with --seed \(standard.seed.value)")
     print("Batch x has shape \(batch.shape); x[0, 0] = \(name(x[0])) and x[0, 1] = \(name(x[1]))")
@@ -60,7 +60,7 @@ runStepProgram {
     // 1. The vectors of x[0, 0] and x[0, 1], their position vectors, and what the layer outputs.
     let shownDims = min(C, 8)
     let rowOutput = Tensor.withoutGradients { embedding(x, shape: [1, T]) }
-    print("The first \(shownDims) of \(C) dimensions of each vector:")
+    print(shownDims < C ? "The first \(shownDims) of \(C) dimensions of each vector:" : "The " + counted(C, "dimension") + " of each vector:")
     var vectors: [(String, [Float])] = [("tok[\(x[0])]", embedding.tokenVector(x[0])), ("tok[\(x[1])]", embedding.tokenVector(x[1]))]
     if let position0 = embedding.positionVector(0), let position1 = embedding.positionVector(1) {
         vectors += [("pos[0]", position0), ("pos[1]", position1)]
@@ -89,7 +89,7 @@ runStepProgram {
     // 3. The same token at two positions.
     let pair = Tensor.withoutGradients { embedding([n, n], shape: [1, 2]) }
     let first = vector(pair, row: 0), second = vector(pair, row: 1)
-    print("The same token \(name(n)) at positions 0 and 1, first \(shownDims) dimensions:")
+    print("The same token \(name(n)) at positions 0 and 1, " + (shownDims < C ? "first \(shownDims) dimensions:" : counted(C, "dimension") + ":"))
     print(vectorTable([("t=0", first), ("t=1", second)], dims: shownDims))
     if first == second {
         print("The two vectors are identical: without positions they carry no hint of where a token stands.")
@@ -123,7 +123,7 @@ runStepProgram {
     if reorderedRows == T {
         print("All \(T) rows match: shuffling the input only shuffled the output, so the vectors carry no order.")
     } else {
-        print("\(T - reorderedRows) of \(T) rows do not match: a token's vector depends on its position,"
+        print("\(T - reorderedRows) of \(T) rows " + (T - reorderedRows == 1 ? "does" : "do") + " not match: a token's vector depends on its position,"
             + " so the order of the input is part of the output.")
     }
 
@@ -143,13 +143,9 @@ runStepProgram {
         progress.update(step, status: "loss " + Format.fixed(loss, digits: 3))
     }
     progress.finish()
-    let window = min(20, losses.count)
-    let startLoss = losses.prefix(window).reduce(0, +) / Float(window)
-    let endLoss = losses.suffix(window).reduce(0, +) / Float(window)
-    print("Trained a bigram-like model (embeddings, then one linear layer to \(V) logits) for \(trainSteps.value) steps,"
+    print("Trained a bigram-like model (embeddings, then one linear layer to \(V) logits) for " + counted(trainSteps.value, "step") + ","
         + " batch \(batchSize.value) × \(T), lr \(Format.significant(learningRate.value)):")
-    print("loss \(Sparkline(losses, width: 50).bars)  mean of the first \(window) steps \(Format.fixed(startLoss, digits: 3)),"
-        + " of the last \(window) \(Format.fixed(endLoss, digits: 3))")
+    print("loss \(Sparkline(losses, width: 50).bars)  " + lossTrend(losses))
     print()
     print("Cosine similarity of the same token rows after training:")
     print(similarityTable(compared, embedding: embedding, tokenizer: tokenizer))
@@ -175,6 +171,18 @@ runStepProgram {
     }
     print(neighbours)
     print("Tokens followed by similar tokens get similar vectors, whatever their ids.")
+}
+
+// MARK: - Printing
+
+/// Returns the mean loss of the first and of the last steps, up to 20 each and never the same step twice.
+func lossTrend(_ losses: [Float]) -> String {
+    guard losses.count >= 2 else { return "loss of the one step " + Format.fixed(losses[0], digits: 3) }
+    let window = min(20, losses.count / 2)
+    let startLoss = losses.prefix(window).reduce(0, +) / Float(window)
+    let endLoss = losses.suffix(window).reduce(0, +) / Float(window)
+    let steps = window == 1 ? "step" : "\(window) steps"
+    return "mean of the first \(steps) \(Format.fixed(startLoss, digits: 3)), of the last \(steps) \(Format.fixed(endLoss, digits: 3))"
 }
 
 /// Returns row `row` of the last axis of a `[1, T, C]` tensor.
@@ -215,7 +223,8 @@ func similarityTable(_ ids: [Int], embedding: TokenAndPositionEmbedding, tokeniz
 }
 
 /// Prints the cosine similarity of ids[0] with ids[1] and with ids[2], then the summary of all
-/// pairs of the table at id distance 1 and at half the vocabulary or more.
+/// pairs of the table at id distance 1 and at half the vocabulary or more. It ends with how many
+/// standard errors apart the two means are, and what chance alone allows.
 func printSimilarityNote(_ ids: [Int], embedding: TokenAndPositionEmbedding) {
     guard ids.count == 3 else {
         print("This vocabulary has too few ids to compare close and far ones; use a longer --text.")
@@ -227,30 +236,52 @@ func printSimilarityNote(_ ids: [Int], embedding: TokenAndPositionEmbedding) {
         + " cosines \(Format.fixed(near, digits: 3)) and \(Format.fixed(far, digits: 3)).")
     print("One pair proves little, so here are all pairs of rows (i, j) of the table:")
     print(cosineSummaryTable(embedding: embedding))
-    print("Neighbouring ids are no more alike than far ones: each row was drawn on its own, and the id")
-    print("only picks the row. The row lengths ‖v‖ do not grow with the id either.")
+    let (neighbours, distant) = neighbourAndFarSummaries(embedding: embedding)
+    guard neighbours.pairCount > 0 && distant.pairCount > 0 else { return }
+
+    // The standard error of the difference of two independent means is √(se₁² + se₂²).
+    let difference = neighbours.mean - distant.mean
+    let standardError = (neighbours.standardError * neighbours.standardError
+        + distant.standardError * distant.standardError).squareRoot()
+    let distance = abs(difference) / standardError
+    var note = "The means differ by \(Format.fixed(difference, digits: 3)). The standard error of that difference is"
+        + " √(\(Format.fixed(neighbours.standardError, digits: 3))² + \(Format.fixed(distant.standardError, digits: 3))²)"
+        + " = \(Format.fixed(standardError, digits: 3)), so the means are \(Format.fixed(distance, digits: 1)) standard errors apart."
+        + " Every row was drawn on its own and the id only picks the row, so every pair has the same expected cosine, 0."
+    if distance <= 2 {
+        note += " Chance alone puts two means up to about 2 standard errors apart: neighbouring ids are no more alike than far ones."
+    } else {
+        note += " Here neighbouring ids come out " + (difference < 0 ? "less" : "more") + " alike."
+            + " Chance alone puts two means more than 2 standard errors apart in about 1 draw in 20, and other seeds land on either side."
+    }
+    printParagraph(note + " The row lengths ‖v‖ do not grow with the id either.")
 }
 
 /// Returns the cosine summary of all neighbouring ids and of all ids at least half the vocabulary apart.
 func cosineSummaryTable(embedding: TokenAndPositionEmbedding) -> Table {
-    let table = embedding.tokenEmbedding.weight
-    let vocabSize = embedding.vocabSize
-    let far = max(2, vocabSize / 2)
+    let (neighbours, distant) = neighbourAndFarSummaries(embedding: embedding)
+    let far = max(2, embedding.vocabSize / 2)
     var summary = Table(columns: [
-        Table.Column("pairs", alignment: .left), "count", "mean cosine", "standard deviation",
+        Table.Column("pairs", alignment: .left), "count", "mean cosine", "standard deviation", "standard error of the mean",
     ])
-    let groups: [(String, ClosedRange<Int>)] = [
-        ("neighbouring ids, j − i = 1", 1...1),
-        ("far ids, j − i ≥ \(far)", far...max(far, vocabSize)),
-    ]
-    for (name, distances) in groups {
-        let result = cosineSummary(of: table, idDistances: distances)
+    for (name, result) in [("neighbouring ids, j − i = 1", neighbours), ("far ids, j − i ≥ \(far)", distant)] {
         summary.addRow([
             name, Format.grouped(result.pairCount), Format.fixed(result.mean, digits: 3),
-            Format.fixed(result.standardDeviation, digits: 3),
+            Format.fixed(result.standardDeviation, digits: 3), Format.fixed(result.standardError, digits: 3),
         ])
     }
     return summary
+}
+
+/// Returns the cosine summaries of all neighbouring ids (j − i = 1) and of all ids at least half
+/// the vocabulary apart.
+func neighbourAndFarSummaries(embedding: TokenAndPositionEmbedding) -> (neighbours: CosineSummary, far: CosineSummary) {
+    let table = embedding.tokenEmbedding.weight
+    let far = max(2, embedding.vocabSize / 2)
+    return (
+        cosineSummary(of: table, idDistances: 1...1),
+        cosineSummary(of: table, idDistances: far...max(far, embedding.vocabSize))
+    )
 }
 
 /// Returns the tokens whose nearest neighbours are listed after training: the compared ids, then the
@@ -264,6 +295,19 @@ func neighbourQueries(compared: [Int], tokenizer: CharTokenizer) -> [Int] {
     return queries
 }
 
+/// Prints `text` in lines of at most 100 columns, broken at spaces.
+func printParagraph(_ text: String) {
+    var line = ""
+    for word in text.split(separator: " ") {
+        if !line.isEmpty && Terminal.displayWidth(of: line) + 1 + Terminal.displayWidth(of: String(word)) > 100 {
+            print(line)
+            line = ""
+        }
+        line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { print(line) }
+}
+
 /// Returns a random order of 0..<count (Fisher–Yates with `generator`), never the identity order.
 func shuffledOrder(count: Int, generator: inout SeededGenerator) -> [Int] {
     var order = Array(0..<count)
@@ -274,4 +318,9 @@ func shuffledOrder(count: Int, generator: inout SeededGenerator) -> [Int] {
         order = Array(order[1...]) + [order[0]]
     }
     return order
+}
+
+/// Returns `count` and the noun, plural unless the count is 1, as in "1 token" or "1,024 tokens".
+func counted(_ count: Int, _ noun: String, plural: String? = nil) -> String {
+    Format.grouped(count) + " " + (count == 1 ? noun : plural ?? noun + "s")
 }

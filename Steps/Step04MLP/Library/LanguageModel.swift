@@ -1,5 +1,6 @@
 import DatasetStep
 import Foundation
+import StepKit
 import Tensor
 
 /// A model that maps token ids `[B, T]` to next-token logits `[B, T, vocabSize]`.
@@ -100,7 +101,9 @@ public struct LossCurve {
 /// `onProgress` is called after every step with the step number and that step's loss, and
 /// `onEvaluation` after every evaluation with the curve so far. The model is switched to
 /// evaluation mode (`setTraining(false)`) during evaluations and left in it at the end.
-/// - Throws: `DatasetError.splitTooShort` when a split has no window of `blockSize + 1` tokens.
+/// - Throws: `DatasetError.splitTooShort` when a split has no window of `blockSize + 1` tokens, and
+///   `DivergenceError` as soon as a step's loss or an evaluated loss is not finite. A step whose
+///   loss is not finite leaves the weights as they were before it.
 public func train(
     _ model: some LanguageModel, on dataset: TokenDataset, settings: ShortTraining, generator: inout SeededGenerator,
     onProgress: (Int, Float) -> Void = { _, _ in },
@@ -122,13 +125,20 @@ public func train(
         model.setTraining(false)
         defer { model.setTraining(true) }
         var evalGenerator = SeededGenerator(seed: evalSeed)
-        curve.steps.append(step)
-        curve.train.append(try model.estimateLoss(
+        let trainLoss = try model.estimateLoss(
             on: dataset.train, batchCount: settings.evalBatches, batchSize: settings.batchSize,
-            generator: &evalGenerator, splitName: "training"))
-        curve.validation.append(try model.estimateLoss(
+            generator: &evalGenerator, splitName: "training")
+        let validationLoss = try model.estimateLoss(
             on: dataset.validation, batchCount: settings.evalBatches, batchSize: settings.batchSize,
-            generator: &evalGenerator, splitName: "validation"))
+            generator: &evalGenerator, splitName: "validation")
+        for (split, loss) in [("training", trainLoss), ("validation", validationLoss)] where !loss.isFinite {
+            throw DivergenceError(
+                step: step, measurement: "the mean \(split) loss measured after it", loss: loss,
+                learningRate: settings.learningRate)
+        }
+        curve.steps.append(step)
+        curve.train.append(trainLoss)
+        curve.validation.append(validationLoss)
         onEvaluation(curve)
     }
 
@@ -139,14 +149,48 @@ public func train(
             from: dataset.train, batchSize: settings.batchSize, blockSize: model.blockSize, generator: &generator)
         model.zeroGrad()
         let loss = model.loss(on: batch)
+        let lossValue = loss.item
+        // A loss of inf or nan makes every gradient and every later step meaningless.
+        guard lossValue.isFinite else {
+            throw DivergenceError(
+                step: step, measurement: "the loss of its batch", loss: lossValue, learningRate: settings.learningRate)
+        }
         loss.backward()
         optimizer.step()
         curve.trainingSeconds += Date().timeIntervalSince(started)
-        onProgress(step, loss.item)
+        onProgress(step, lossValue)
         if step % settings.evalInterval == 0 || step == settings.steps {
             try evaluate(after: step)
         }
     }
     model.setTraining(false)
     return curve
+}
+
+/// A training run whose loss stopped being a finite number, typically because a learning rate far
+/// too large moved the weights so far that the logits overflowed.
+public struct DivergenceError: Error, Equatable, CustomStringConvertible {
+    /// The step at which the loss was not finite, counted from 1.
+    public let step: Int
+    /// The loss that was measured, as in "the loss of its batch".
+    public let measurement: String
+    /// The loss: infinite or NaN.
+    public let loss: Float
+    /// The learning rate of the run.
+    public let learningRate: Float
+
+    /// Creates an error for the loss `loss` measured at `step`.
+    public init(step: Int, measurement: String, loss: Float, learningRate: Float) {
+        self.step = step
+        self.measurement = measurement
+        self.loss = loss
+        self.learningRate = learningRate
+    }
+
+    /// The message for the user: the step, the loss, the learning rate and what to try.
+    public var description: String {
+        "training diverged at step \(step): \(measurement) is \(Format.significant(loss)) with --lr \(Format.significant(learningRate))."
+            + " At this learning rate the updates move the weights so far that the loss overflows."
+            + " Pass a smaller --lr, such as the default that --help shows, and run again."
+    }
 }

@@ -144,11 +144,14 @@ public struct TokenizedCorpus {
         let splits = [("training", dataset.train.count), ("validation", dataset.validation.count)]
         let (name, count) = splits.min { $0.1 < $1.1 }!
         guard TokenDataset.windowCount(tokenCount: count, blockSize: blockSize) == 0 else { return }
-        let fix = count >= 2
-            ? "Pass --block-size \(count - 1) or less, a longer text, or a different --val-fraction."
-            : "Pass a longer text or a different --val-fraction."
+        let fix: String
+        switch count {
+        case 0, 1: fix = "Pass a longer text or a different --val-fraction."
+        case 2: fix = "Pass --block-size 1 (the only size that fits), a longer text, or a different --val-fraction."
+        default: fix = "Pass --block-size \(count - 1) or less, a longer text, or a different --val-fraction."
+        }
         throw StepError(
-            "the \(name) split has \(count) tokens, but one sequence of --block-size \(blockSize)"
+            "the \(name) split has \(count == 1 ? "1 token" : "\(count) tokens"), but one sequence of --block-size \(blockSize)"
                 + " needs \(blockSize + 1) (the inputs and the next token). " + fix)
     }
 
@@ -169,9 +172,10 @@ public struct TokenizedCorpus {
         }
         let ids = tokenizer.encode(text)
         guard ids.count >= minimumCount && ids.count <= blockSize else {
+            let length = ids.count == 1 ? "1 token" : "\(ids.count) tokens"
             throw StepError(
                 invalid: "--context", value: "\"\(text)\"",
-                rule: "it has \(ids.count) tokens, but it needs \(minimumCount) to --block-size \(blockSize)",
+                rule: "it has \(length), but it needs at least \(minimumCount) and at most \(blockSize), the --block-size",
                 fix: "Pass a context of \(minimumCount) to \(blockSize) characters, or change --block-size.")
         }
         return ids

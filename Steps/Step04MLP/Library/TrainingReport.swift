@@ -87,10 +87,17 @@ public func trainingOverview(
 ) -> String {
     [
         "Text: " + textName + ", " + data.summary,
-        "Training: \(settings.steps) steps of \(settings.batchSize) sequences of \(blockSize) tokens,"
+        "Training: " + counted(settings.steps, "step") + " of " + counted(settings.batchSize, "sequence")
+            + " of " + counted(blockSize, "token") + ","
             + " learning rate " + Format.significant(settings.learningRate) + ", seed \(seed)",
         "Reference losses: uniform guessing " + uniformLossNote(vocabSize: data.vocabSize)
             + ", counted bigrams H(next | current) = " + Format.fixed(data.bigramEntropy, digits: 4)
             + " on the training split",
     ].joined(separator: "\n")
+}
+
+/// Returns `count` and the noun, plural unless the count is 1, as in "1 step" or "2000 steps".
+/// The count has no digit grouping, as the training overview has always printed it.
+func counted(_ count: Int, _ noun: String) -> String {
+    "\(count) " + (count == 1 ? noun : noun + "s")
 }

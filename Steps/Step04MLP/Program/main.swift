@@ -3,6 +3,8 @@ import MLPStep
 import StepKit
 import Tensor
 
+// Step 04: an MLP on top of the embeddings, trained on batches. No layer reads across positions.
+
 runStepProgram {
     var flags = FlagParser(
         program: "Step04MLP",
@@ -42,10 +44,11 @@ runStepProgram {
         let progress = ProgressBar(
             total: settings.steps, label: "depth \(depth)", rateUnit: "tokens",
             rateUnitsPerCount: Double(settings.batchSize * blockSize))
+        // Finishing also on an error ends the bar's line before the error is printed.
+        defer { progress.finish() }
         let curve = try train(model, on: data.dataset, settings: settings, generator: &generator) { step, loss in
             progress.update(step, status: "loss " + Format.fixed(loss, digits: 3))
         }
-        progress.finish()
         return (model, curve)
     }
 

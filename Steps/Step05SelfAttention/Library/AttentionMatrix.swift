@@ -59,9 +59,18 @@ public struct AttentionMatrix {
         let negative = visible.filter { $0 < 0 }.count
         let masked = size * (size - 1) / 2
         let digits = 3
+        let withinTolerance = "(within " + Format.fixed(tolerance, digits: 5) + ")"
         var lines: [String] = []
+        if size == 1 {
+            lines.append(
+                "row sums: the one row sums to " + Format.fixed(sums[0], digits: digits)
+                    + (sumsToOne == 1 ? ", which is 1 " + withinTolerance : ", which is not 1 " + withinTolerance))
+            lines.append("weights on and below the diagonal: the one weight is " + Format.significant(visible[0], digits: digits))
+            lines.append("entries above the diagonal (later positions): none, because one position has no later position")
+            return lines.joined(separator: "\n")
+        }
         lines.append(
-            "row sums: \(sumsToOne) of \(size) rows sum to 1 (within \(Format.fixed(tolerance, digits: 5))),"
+            "row sums: \(sumsToOne) of \(size) rows sum to 1 \(withinTolerance),"
                 + " sums from " + Format.fixed(sums.min() ?? 0, digits: digits) + " to " + Format.fixed(sums.max() ?? 0, digits: digits))
         lines.append(
             "weights on and below the diagonal: from " + Format.significant(visible.min() ?? 0, digits: digits)
@@ -74,8 +83,11 @@ public struct AttentionMatrix {
         return lines.joined(separator: "\n")
     }
 
-    /// Returns the matrix as a heatmap with the tokens as labels: rows `"t token"`, columns the tokens,
-    /// and each row's sum in an extra column.
+    /// Returns the matrix as a heatmap with the tokens as labels: rows `"t token"`, columns the
+    /// tokens, and each row's sum in an extra column.
+    ///
+    /// Entries above the diagonal become NaN, so that the shade or colour scale spans only the
+    /// weights a position may use. `heatmapText` draws them as "·".
     /// - Parameter tokens: one printable label per position.
     public func heatmap(tokens: [String], title: String? = nil) -> Heatmap {
         precondition(tokens.count == size, "AttentionMatrix.heatmap: \(size) positions but \(tokens.count) token labels")
@@ -83,9 +95,74 @@ public struct AttentionMatrix {
         let rowLabels = tokens.enumerated().map { position, token in
             String(repeating: " ", count: width - String(position).count) + "\(position) \(token)"
         }
-        var heatmap = Heatmap(values: values, rows: size, columns: size, rowLabels: rowLabels, columnLabels: tokens)
+        var drawnValues = values
+        for t in 0..<size {
+            for s in (t + 1)..<max(t + 1, size) {
+                drawnValues[t * size + s] = .nan
+            }
+        }
+        var heatmap = Heatmap(values: drawnValues, rows: size, columns: size, rowLabels: rowLabels, columnLabels: tokens)
         heatmap.title = title
         heatmap.extraColumn = Heatmap.ExtraColumn(header: "row sum", values: rowSums, digits: 3)
         return heatmap
+    }
+
+    /// Returns the heatmap of `heatmap(tokens:title:)` as text, with every entry above the diagonal
+    /// drawn as "·" and a line under the legend saying so.
+    ///
+    /// Without softmax the weights can be negative, so a scale from the smallest to the largest
+    /// weight would put a masked 0 in its middle shade, and the mask would look like attention to
+    /// later positions. The masked entries are therefore left out of the scale and marked apart.
+    /// When every visible weight is the same, as for a single position, no scale can be drawn, and
+    /// the weights are printed as numbers.
+    /// - Parameters:
+    ///   - showsValues: print the weights as numbers (in colour: on their colours).
+    ///   - style: the heatmap style, or nil for `Heatmap.automaticStyle`.
+    public func heatmapText(
+        tokens: [String], title: String? = nil, showsValues: Bool = false, style: Heatmap.Style? = nil
+    ) -> String {
+        var heatmap = heatmap(tokens: tokens, title: title)
+        let visible = visibleEntries
+        let isConstant = visible.min() == visible.max()
+        heatmap.showsValues = showsValues || isConstant
+        var style = style ?? heatmap.automaticStyle
+        if isConstant && style == .shades { style = .numbers }
+        var lines = heatmap.render(style: style).components(separatedBy: "\n")
+        var legend = lines.removeLast()
+
+        // Heatmap draws a NaN cell as "?" in shades, or as its number text where numbers are shown,
+        // right-aligned in a cell as wide as the widest of 2, a column label (cut at
+        // `maxColumnLabelWidth`) and a printed number.
+        let showsNumbers = style == .numbers || (style == .color && heatmap.showsValues)
+        let mark = showsNumbers ? Format.fixed(Double.nan, digits: heatmap.digits) : "?"
+        var cellWidth = max(2, tokens.map { min(Terminal.displayWidth(of: $0), heatmap.maxColumnLabelWidth) }.max() ?? 0)
+        if showsNumbers {
+            cellWidth = max(cellWidth, heatmap.values.joined().map { Format.fixed($0, digits: heatmap.digits).count }.max() ?? 0)
+        }
+        let maskedCell = " " + String(repeating: " ", count: max(0, cellWidth - mark.count)) + mark
+        let dotCell = " " + String(repeating: " ", count: cellWidth - 1) + "·"
+        let firstRow = lines.count - size
+        for t in 0..<size {
+            let masked = size - 1 - t
+            let line = lines[firstRow + t]
+            guard masked > 0, let separator = line.range(of: " │ ", options: .backwards) else { continue }
+            let cells = String(line[..<separator.lowerBound])
+            let maskedCells = String(repeating: maskedCell, count: masked)
+            // A layout other than the expected one keeps Heatmap's own marks.
+            guard cells.hasSuffix(maskedCells) else { continue }
+            lines[firstRow + t] = String(cells.dropLast(maskedCells.count)) + String(repeating: dotCell, count: masked)
+                + line[separator.lowerBound...]
+        }
+
+        if legend.hasSuffix("; ? is NaN") { legend.removeLast("; ? is NaN".count) }
+        if isConstant, let weight = visible.first {
+            legend = (visible.count == 1 ? "the one weight is " : "all \(visible.count) weights on and below the diagonal are ")
+                + Format.significant(weight, digits: 3) + ", printed as a number because equal values set no shade scale"
+        }
+        lines.append(legend)
+        if size > 1 {
+            lines.append("\"·\": a masked entry above the diagonal (a later position), whose weight is exactly 0")
+        }
+        return lines.joined(separator: "\n")
     }
 }

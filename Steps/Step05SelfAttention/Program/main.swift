@@ -4,6 +4,8 @@ import SelfAttentionStep
 import StepKit
 import Tensor
 
+// Step 05: one causal self-attention head lets each position read the positions before it.
+
 runStepProgram {
     var flags = FlagParser(
         program: "Step05SelfAttention",
@@ -52,10 +54,11 @@ runStepProgram {
     func run(_ model: some LanguageModel, label: String, generator: inout SeededGenerator) throws -> LossCurve {
         let progress = ProgressBar(
             total: settings.steps, label: label, rateUnit: "tokens", rateUnitsPerCount: Double(settings.batchSize * blockSize))
+        // Finishing also on an error ends the bar's line before the error is printed.
+        defer { progress.finish() }
         let curve = try train(model, on: data.dataset, settings: settings, generator: &generator) { step, loss in
             progress.update(step, status: "loss " + Format.fixed(loss, digits: 3))
         }
-        progress.finish()
         if training.timing.value {
             print(curve.timingSummary(tokensPerStep: settings.batchSize * blockSize))
         }
@@ -90,11 +93,11 @@ runStepProgram {
     // Task: print att[0] and check that its rows sum to 1.
     let tokens = contextIDs.map { data.tokenizer.label(for: $0) }
     let matrix = model.attentionMatrix(for: contextIDs)
-    let source = context.value.map { "\"\($0)\"" } ?? "the first \(contextIDs.count) validation tokens"
-    var heatmap = matrix.heatmap(tokens: tokens, title: "att[0] of \(source); row t: the weights position t gives to positions 0…t")
-    heatmap.showsValues = showValues.value
+    let firstTokens = contextIDs.count == 1 ? "the first validation token" : "the first \(contextIDs.count) validation tokens"
+    let source = context.value.map { "\"\($0)\"" } ?? firstTokens
+    let title = "att[0] of \(source); row t: the weights position t gives to positions 0…t"
     print()
-    print(heatmap.render())
+    print(matrix.heatmapText(tokens: tokens, title: title, showsValues: showValues.value))
     print(matrix.summary())
 
     if probeContext.value {
