@@ -70,7 +70,7 @@ ladder: data
 	$(SWIFT) run -c release Step08Transformer --ladder --text-file data/tinyshakespeare.txt
 
 train-shakespeare: data
-	$(SWIFT) run -c release Step09Training --preset shakespeare-cpu --text-file data/tinyshakespeare.txt --out runs/shakespeare
+	$(SWIFT) run -c release Step09Training --preset shakespeare-cpu --text-file data/tinyshakespeare.txt --out runs/shakespeare --overwrite
 	$(SWIFT) run -c release Step10Generation --checkpoint runs/shakespeare --samples 3 --max-new-tokens 300
 
 readme-outputs:

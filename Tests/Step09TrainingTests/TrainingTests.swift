@@ -1,4 +1,5 @@
 import Foundation
+import MultiHeadAttentionStep
 import StepKit
 import Tensor
 import Testing
@@ -107,7 +108,6 @@ struct ScheduleTests {
             ("--lr", { $0.learningRate = 0 }),
             ("--min-lr", { $0.minLearningRate = 1 }),
             ("--clip", { $0.maxGradNorm = -1 }),
-            ("--heads", { $0.model.numHeads = 3 }),
             ("--dropout", { $0.model.dropout = 1 }),
             ("--max-steps", { $0.maxSteps = 0 }),
             ("--val-fraction", { $0.valFraction = 0 }),
@@ -123,6 +123,20 @@ struct ScheduleTests {
             }
         }
         #expect(throws: TrainingError.self) { try TrainingConfig.preset(named: "huge") }
+    }
+
+    @Test("invalid head count lists valid counts")
+    func invalidHeads() throws {
+        var config = try tinyConfig()
+        config.model.embedDim = 16
+        config.model.numHeads = 5
+        do {
+            try config.validate()
+            Issue.record("5 heads over embed dim 16 were accepted")
+        } catch let error as AttentionConfigurationError {
+            #expect("\(error)".contains("invalid --heads 5"), "\(error)")
+            #expect("\(error)".contains("1, 2, 4, 8, 16"), "\(error)")
+        }
     }
 }
 
@@ -309,13 +323,53 @@ struct ResumeTests {
             #expect(message.contains("--lr is 0.01 in the checkpoint but 0.005 now"), "\(message)")
         }
 
-        // The length of the run and the evaluation settings may change.
+        // A minimum rate that followed --lr is named that way.
+        var fasterDecay = config
+        fasterDecay.learningRate = 2e-2
+        fasterDecay.minLearningRate = 2e-3
+        do {
+            _ = try Trainer.resume(from: folder, config: fasterDecay, text: text, derivedMinLearningRate: true)
+            Issue.record("a checkpoint with another learning rate was accepted")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("--min-lr (derived from --lr) is"), "\(error)")
+        }
+
+        // The length of the run sets the cosine decay, so it may not change.
         var longer = config
         longer.maxSteps = 8
-        longer.evalInterval = 2
-        let resumed = try Trainer.resume(from: folder, config: longer, text: text)
-        #expect(resumed.config.maxSteps == 8)
+        do {
+            _ = try Trainer.resume(from: folder, config: longer, text: text)
+            Issue.record("a checkpoint with another --max-steps was accepted")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("--max-steps is 4 in the checkpoint but 8 now"), "\(error)")
+            #expect("\(error)".contains("start a new run"), "\(error)")
+        }
+
+        // The evaluation and checkpoint settings may change.
+        var moreOften = config
+        moreOften.evalInterval = 2
+        moreOften.checkpointInterval = 3
+        let resumed = try Trainer.resume(from: folder, config: moreOften, text: text)
+        #expect(resumed.config.evalInterval == 2)
+        #expect(resumed.config.maxSteps == 4)
         #expect(resumed.step == 1)
+    }
+
+    @Test("new run rejects an existing checkpoint")
+    func newRunRejectsCheckpoint() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Trainer.checkNewRunFolder(folder, overwrite: false)
+        let trainer = try Trainer(config: try tinyConfig(), text: try embeddedText())
+        try trainer.saveCheckpoint(in: folder)
+        do {
+            try Trainer.checkNewRunFolder(folder, overwrite: false)
+            Issue.record("a folder containing a checkpoint was accepted for a new run")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("--resume"), "\(error)")
+            #expect("\(error)".contains("--overwrite"), "\(error)")
+        }
+        try Trainer.checkNewRunFolder(folder, overwrite: true)
     }
 
     @Test("resume rejects another vocabulary or text")
@@ -324,6 +378,7 @@ struct ResumeTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let text = try embeddedText()
         let trainer = try Trainer(config: try tinyConfig(), text: text)
+        trainer.textSource = "--text-file data/example.txt"
         try trainer.saveCheckpoint(in: folder)
 
         let otherVocabulary = text + "§"
@@ -332,6 +387,7 @@ struct ResumeTests {
             Issue.record("a text with another vocabulary was accepted")
         } catch let error as TrainingError {
             #expect("\(error)".contains("vocabulary"), "\(error)")
+            #expect("\(error)".contains("trained on --text-file data/example.txt"), "\(error)")
         }
 
         // Same characters, other order: the vocabulary matches but the batches would not.

@@ -11,6 +11,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case diverged(step: Int, what: String, value: Float, learningRate: Float, advice: String)
     /// A checkpoint saved with other settings, another vocabulary or another text.
     case checkpointMismatch(folder: String, detail: String)
+    /// A new run whose run folder already holds a checkpoint.
+    case checkpointExists(folder: String)
     /// A checkpoint folder without one of its files.
     case checkpointMissing(folder: String, file: String)
 
@@ -27,6 +29,10 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .checkpointMismatch(folder, detail):
             return "cannot resume from \(folder): \(detail). Use the same settings and text as the saved run,"
                 + " or start a new run with another --out folder"
+        case let .checkpointExists(folder):
+            return "\(folder) already contains the checkpoint of a run, and a new run would replace it."
+                + " Pass --resume \(folder) to continue that run, another --out folder to start a new run beside it,"
+                + " or --overwrite to replace it"
         case let .checkpointMissing(folder, file):
             return "\(folder) is not a complete checkpoint: \(file) is missing. Point --resume or --checkpoint"
                 + " at a folder written by Step09Training"

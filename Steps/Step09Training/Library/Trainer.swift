@@ -62,6 +62,9 @@ public final class Trainer {
     /// A fingerprint of the training text, saved with each checkpoint so a resume on another text
     /// is rejected even when the vocabulary is the same.
     public let textFingerprint: TextFingerprint
+    /// How the training text was chosen, as in "--text-file data/tinyshakespeare.txt"; saved with
+    /// each checkpoint so a resume on another text can name the right one.
+    public var textSource: String?
 
     private var batchGenerator: SeededGenerator
     private var evalGenerator: SeededGenerator
@@ -191,6 +194,8 @@ public final class Trainer {
         var history: TrainingHistory
         /// Absent in checkpoints written before the fingerprint existed; resume then skips the check.
         var text: TextFingerprint?
+        /// `Trainer.textSource` at the save; absent when it was not set.
+        var textSource: String?
     }
 
     /// Writes the checkpoint folder `folder/checkpoint`: model.safetensors, optimizer.safetensors,
@@ -217,7 +222,7 @@ public final class Trainer {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try encoder.encode(config).write(to: staging.appendingPathComponent("config.json"), options: .atomic)
         try tokenizer.jsonData().write(to: staging.appendingPathComponent("tokenizer.json"), options: .atomic)
-        let state = RunState(step: step, generators: generatorStates, history: history, text: textFingerprint)
+        let state = RunState(step: step, generators: generatorStates, history: history, text: textFingerprint, textSource: textSource)
         try encoder.encode(state).write(to: staging.appendingPathComponent("state.json"), options: .atomic)
 
         try? fileManager.removeItem(at: previous)
@@ -246,6 +251,18 @@ public final class Trainer {
         return candidate
     }
 
+    /// Throws `TrainingError.checkpointExists` when `folder` already holds a checkpoint (or the
+    /// previous one an interrupted save left), unless `overwrite` is true. A new run calls this
+    /// before training, so it never replaces a saved run by accident.
+    public static func checkNewRunFolder(_ folder: URL, overwrite: Bool) throws {
+        guard !overwrite else { return }
+        let fileManager = FileManager.default
+        for name in ["checkpoint", ".checkpoint-previous"]
+        where fileManager.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            throw TrainingError.checkpointExists(folder: folder.relativePath)
+        }
+    }
+
     /// Loads the config and tokenizer saved in a checkpoint folder.
     public static func loadConfig(from folder: URL) throws -> (config: TrainingConfig, tokenizer: CharTokenizer) {
         let checkpoint = try checkpointFolder(folder)
@@ -257,49 +274,58 @@ public final class Trainer {
     /// Continues a saved run on the same text. The resumed run draws the same batches and reaches
     /// the same losses as a run that was never interrupted.
     ///
-    /// `config` may change `maxSteps` (which also moves the end of the learning-rate decay),
-    /// `evalInterval`, `evalBatches` and `checkpointInterval`: none of them changes the steps already
-    /// taken. `nil` continues with the saved settings.
+    /// `config` may change `evalInterval`, `evalBatches` and `checkpointInterval`: none of them
+    /// changes the steps already taken or to come. `maxSteps` may not change, because the cosine
+    /// decay is laid out over it: a larger value would raise the learning rate of the remaining
+    /// steps, and of a finished run back towards the peak. `nil` continues with the saved settings.
+    /// `derivedMinLearningRate` says that `config.minLearningRate` was computed from the learning
+    /// rate rather than given, so a mismatch message names it that way.
     /// - Throws: `TrainingError.checkpointMismatch` naming what differs when any other setting, the
     ///   text's vocabulary or the text itself does not match the checkpoint.
-    public static func resume(from folder: URL, config requested: TrainingConfig?, text: String) throws -> Trainer {
+    public static func resume(
+        from folder: URL, config requested: TrainingConfig?, text: String, derivedMinLearningRate: Bool = false
+    ) throws -> Trainer {
         let checkpoint = try checkpointFolder(folder)
         for file in ["optimizer.safetensors", "state.json"]
         where !FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(file).path) {
             throw TrainingError.checkpointMissing(folder: folder.relativePath, file: file)
         }
         let (saved, savedTokenizer) = try loadConfig(from: folder)
+        let state = try JSONDecoder().decode(RunState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("state.json")))
+        let savedSource = state.textSource.map { "the saved run was trained on \($0)" }
+            ?? "pass the same --text or --text-file as the saved run"
         let textTokenizer = try CharTokenizer(training: text)
         guard textTokenizer == savedTokenizer else {
+            let characters = textTokenizer.vocabSize == savedTokenizer.vocabSize ? " with different characters" : ""
             throw TrainingError.checkpointMismatch(
                 folder: folder.relativePath,
-                detail: "the text has a vocabulary of \(textTokenizer.vocabSize) tokens, the checkpoint's has \(savedTokenizer.vocabSize)\(textTokenizer.vocabSize == savedTokenizer.vocabSize ? " with different characters" : "")")
+                detail: "the text has a vocabulary of \(textTokenizer.vocabSize) tokens, the checkpoint's has \(savedTokenizer.vocabSize)\(characters)."
+                    + " The vocabulary is made of the training text's characters, so this is another text; \(savedSource)")
         }
         var config = saved
         if let requested {
             var comparable = requested
             comparable.model.vocabSize = saved.model.vocabSize
-            comparable.maxSteps = saved.maxSteps
             comparable.evalInterval = saved.evalInterval
             comparable.evalBatches = saved.evalBatches
             comparable.checkpointInterval = saved.checkpointInterval
             if comparable != saved {
-                throw TrainingError.checkpointMismatch(folder: folder.relativePath, detail: describeDifferences(saved, comparable))
+                throw TrainingError.checkpointMismatch(
+                    folder: folder.relativePath,
+                    detail: describeDifferences(saved, comparable, derivedMinLearningRate: derivedMinLearningRate))
             }
-            config.maxSteps = requested.maxSteps
             config.evalInterval = requested.evalInterval
             config.evalBatches = requested.evalBatches
             config.checkpointInterval = requested.checkpointInterval
         }
 
-        let state = try JSONDecoder().decode(RunState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("state.json")))
         let fingerprint = TextFingerprint(text)
         if let savedText = state.text, savedText != fingerprint {
             throw TrainingError.checkpointMismatch(
                 folder: folder.relativePath,
                 detail: "the text differs from the one the checkpoint was trained on (\(Format.grouped(fingerprint.scalarCount))"
                     + " characters with fingerprint \(fingerprint.hash) now, \(Format.grouped(savedText.scalarCount))"
-                    + " with \(savedText.hash) then); pass the same --text or --text-file")
+                    + " with \(savedText.hash) then); \(savedSource)")
         }
         let trainer = try Trainer(config: config, text: text)
         try trainer.model.loadParameters(from: checkpoint.appendingPathComponent("model.safetensors"))
@@ -307,13 +333,16 @@ public final class Trainer {
         try trainer.restoreGenerators(state.generators)
         trainer.step = state.step
         trainer.history = state.history
+        trainer.textSource = state.textSource
         return trainer
     }
 }
 
 /// Returns one clause per setting that differs, named by its flag, as in
-/// "--embed-dim is 64 in the checkpoint but 128 now", joined by "; ".
-func describeDifferences(_ saved: TrainingConfig, _ requested: TrainingConfig) -> String {
+/// "--embed-dim is 64 in the checkpoint but 128 now", joined by "; ". A different `--max-steps`
+/// gets the reason it cannot change; with `derivedMinLearningRate` the minimum rate is named as
+/// following `--lr`.
+func describeDifferences(_ saved: TrainingConfig, _ requested: TrainingConfig, derivedMinLearningRate: Bool = false) -> String {
     // Swift prints the shortest text that reads back as the same Float, so equal texts mean equal values.
     func text(_ value: Float?) -> String { value.map { "\($0)" } ?? "off" }
     let settings: [(name: String, saved: String, requested: String)] = [
@@ -327,7 +356,7 @@ func describeDifferences(_ saved: TrainingConfig, _ requested: TrainingConfig) -
         ("--batch-size", "\(saved.batchSize)", "\(requested.batchSize)"),
         ("--max-steps", "\(saved.maxSteps)", "\(requested.maxSteps)"),
         ("--lr", text(saved.learningRate), text(requested.learningRate)),
-        ("--min-lr", text(saved.minLearningRate), text(requested.minLearningRate)),
+        (derivedMinLearningRate ? "--min-lr (derived from --lr)" : "--min-lr", text(saved.minLearningRate), text(requested.minLearningRate)),
         ("--warmup-steps", "\(saved.warmupSteps)", "\(requested.warmupSteps)"),
         ("the weight decay", text(saved.weightDecay), text(requested.weightDecay)),
         ("beta1", text(saved.beta1), text(requested.beta1)),
@@ -339,8 +368,15 @@ func describeDifferences(_ saved: TrainingConfig, _ requested: TrainingConfig) -
         ("--val-fraction", "\(saved.valFraction)", "\(requested.valFraction)"),
         ("--seed", "\(saved.seed)", "\(requested.seed)"),
     ]
-    let differences = settings.filter { $0.saved != $0.requested }
-        .map { "\($0.name) is \($0.saved) in the checkpoint but \($0.requested) now" }
+    let differences = settings.filter { $0.saved != $0.requested }.map { setting in
+        var clause = "\(setting.name) is \(setting.saved) in the checkpoint but \(setting.requested) now"
+        if setting.name == "--max-steps" {
+            clause += " (the cosine decay is laid out over --max-steps, so a resumed run keeps it: a new value would"
+                + " move the learning rate of every remaining step, and raise a finished run's back towards the peak."
+                + " To train longer, start a new run with the larger --max-steps)"
+        }
+        return clause
+    }
     return differences.isEmpty ? "the settings differ" : differences.joined(separator: "; ")
 }
 

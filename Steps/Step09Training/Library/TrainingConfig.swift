@@ -1,4 +1,5 @@
 import Foundation
+import MultiHeadAttentionStep
 import TransformerStep
 
 /// Everything that defines a training run: the model's sizes and the optimizer's settings.
@@ -56,7 +57,8 @@ public struct TrainingConfig: Codable, Equatable {
     /// The names `preset(named:)` accepts.
     public static let presetNames = ["default", "shakespeare-cpu"]
 
-    /// Throws `TrainingError.invalidSetting` for a value no run can use.
+    /// Throws `TrainingError.invalidSetting` for a value no run can use, or
+    /// `AttentionConfigurationError` when `--heads` does not divide `--embed-dim`.
     public func validate() throws {
         func require(_ condition: Bool, _ flag: String, _ value: Any, _ rule: String) throws {
             if !condition { throw TrainingError.invalidSetting(flag: flag, value: "\(value)", rule: rule) }
@@ -72,9 +74,7 @@ public struct TrainingConfig: Codable, Equatable {
         try require(checkpointInterval >= 1, "--checkpoint-interval", checkpointInterval, "must be at least 1")
         try require(model.blockSize >= 1, "--block-size", model.blockSize, "must be at least 1")
         try require(model.embedDim >= 1, "--embed-dim", model.embedDim, "must be at least 1")
-        try require(
-            model.numHeads >= 1 && model.embedDim % model.numHeads == 0, "--heads", model.numHeads,
-            "must be at least 1 and divide --embed-dim \(model.embedDim), so every head gets embedDim / heads channels")
+        try AttentionConfigurationError.check(embedDim: model.embedDim, numHeads: model.numHeads)
         try require(model.numLayers >= 1, "--layers", model.numLayers, "must be at least 1")
         try require(model.dropout >= 0 && model.dropout < 1, "--dropout", model.dropout, "must be at least 0 and below 1")
         try require(valFraction > 0 && valFraction < 1, "--val-fraction", valFraction, "must be above 0 and below 1, such as 0.1, so both splits have text")

@@ -23,9 +23,13 @@ runStepProgram {
         help: "the starting settings: default trains in seconds on the embedded corpus;"
             + " shakespeare-cpu is nanoGPT's CPU configuration for tinyshakespeare (use a release build)")
     let learningRate = flags.optionalDouble("lr", range: .above(0), help: "peak learning rate, reached at the end of warmup")
-    let minLearningRate = flags.optionalDouble("min-lr", range: .atLeast(0), help: "learning rate at the last step")
+    let minLearningRate = flags.optionalDouble(
+        "min-lr", range: .atLeast(0),
+        help: "learning rate at the last step (default: the preset's, or --lr / 10 when --lr is given)")
     let warmupSteps = flags.optionalInt("warmup-steps", range: .atLeast(0), help: "steps of linear warmup")
-    let maxSteps = flags.optionalInt("max-steps", range: .atLeast(1), help: "optimizer steps in the run")
+    let maxSteps = flags.optionalInt(
+        "max-steps", range: .atLeast(1),
+        help: "optimizer steps in the run; the cosine decay ends at the last one, so a resumed run keeps the saved value")
     let batchSize = flags.optionalInt("batch-size", range: .atLeast(1), help: "sequences per batch, B")
     let blockSize = flags.optionalInt("block-size", range: .atLeast(1), help: "context length in tokens, T")
     let embedDim = flags.optionalInt("embed-dim", range: .atLeast(1), help: "width of each token vector, C")
@@ -40,6 +44,7 @@ runStepProgram {
     let checkpointInterval = flags.optionalInt("checkpoint-interval", range: .atLeast(1), help: "steps between two checkpoints (the end always saves one)")
     let out = flags.optionalPath("out", help: "run folder for the checkpoint (default: runs/<preset>, or the --resume folder)")
     let resume = flags.optionalPath("resume", help: "continue the run saved in this folder, with the same text")
+    let overwrite = flags.bool("overwrite", help: "let a new run replace the checkpoint already in its --out folder")
     let plot = flags.optionalPath("plot", help: "write the loss curves and the learning rate to this SVG file")
     let stopAfter = flags.optionalInt(
         "stop-after", range: .atLeast(1), help: "stop after this step, save and print how to resume, as Ctrl-C does")
@@ -127,17 +132,22 @@ runStepProgram {
         let folder = URL(fileURLWithPath: resumePath)
         let saved = try Trainer.loadConfig(from: folder).config
         let requested = applyFlags(to: preset.isSet ? presetConfig : saved)
-        trainer = try Trainer.resume(from: folder, config: requested, text: corpus.text)
+        trainer = try Trainer.resume(
+            from: folder, config: requested, text: corpus.text,
+            derivedMinLearningRate: learningRate.isSet && !minLearningRate.isSet)
         runPath = out.value ?? resumePath
         print("Resuming \(resumePath) at step \(trainer.step) of \(trainer.config.maxSteps)")
         if trainer.isFinished {
             throw StepError(
-                "the run in \(resumePath) has already done all \(trainer.config.maxSteps) steps."
-                    + " Pass a larger --max-steps to train it further (the learning-rate decay then ends at the new last step).")
+                "the run in \(resumePath) has already done all \(trainer.config.maxSteps) steps, and its learning rate has"
+                    + " decayed to the minimum. A resumed run keeps its --max-steps, because a larger one would raise the"
+                    + " learning rate again. To train longer, start a new run with a larger --max-steps.")
         }
     } else {
-        trainer = try Trainer(config: applyFlags(to: presetConfig), text: corpus.text)
         runPath = out.value ?? "runs/\(preset.value.rawValue)"
+        try Trainer.checkNewRunFolder(URL(fileURLWithPath: runPath), overwrite: overwrite.value)
+        trainer = try Trainer(config: applyFlags(to: presetConfig), text: corpus.text)
+        trainer.textSource = textSource(corpus.source)
     }
     let runFolder = URL(fileURLWithPath: runPath)
     print(describe(trainer))
@@ -226,6 +236,15 @@ func describe(_ trainer: Trainer) -> String {
             + " An untrained model starts near ln(\(trainer.tokenizer.vocabSize)) = "
             + Format.fixed(log(Double(trainer.tokenizer.vocabSize)), digits: 4),
     ].joined(separator: "\n")
+}
+
+/// Returns the flags that choose the text of `source`, as in "--text-file data/tinyshakespeare.txt".
+func textSource(_ source: Corpus.Source) -> String {
+    switch source {
+    case .embedded: return "the embedded default corpus (no --text or --text-file)"
+    case .literal: return "a --text string"
+    case .file(let path): return "--text-file " + path
+    }
 }
 
 /// Returns "1 layer" or "4 layers".

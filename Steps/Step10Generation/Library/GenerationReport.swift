@@ -6,7 +6,7 @@ import TokenizerStep
 
 /// Returns one line per temperature with the `top` most likely next tokens and their
 /// probabilities, and the distribution's entropy, as in
-/// `T 0.5  e 0.84  a 0.07  o 0.04  i 0.02  u 0.01   entropy 0.62 nats`.
+/// `temperature 0.5   e 0.84  a 0.07  o 0.04  i 0.02  u 0.01   entropy 0.62 nats`.
 /// - Throws: `GenerationError.nonFiniteLogits` for a NaN or infinite logit.
 public func distributionSummary(
     logits: [Float], tokenizer: CharTokenizer, temperatures: [Float] = [0.5, 1, 2], top: Int = 5
@@ -17,8 +17,9 @@ public func distributionSummary(
         let tokens = topTokens(probabilities, count: top).map {
             tokenizer.label(for: $0.id) + " " + Format.fixed($0.probability, digits: 2)
         }
-        let label = "T " + Format.significant(temperature)
-        lines.append(label.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + tokens.joined(separator: "  ")
+        // Spelled out, so the label cannot be read as a token such as "T".
+        let label = "temperature " + Format.significant(temperature)
+        lines.append(label.padding(toLength: 16, withPad: " ", startingAt: 0) + "  " + tokens.joined(separator: "  ")
             + "   entropy " + Format.fixed(entropy(probabilities), digits: 2) + " nats")
     }
     return lines.joined(separator: "\n")

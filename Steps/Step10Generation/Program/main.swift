@@ -16,7 +16,9 @@ runStepProgram {
     let standard = flags.standardFlags()
     let checkpoint = flags.optionalPath(
         "checkpoint", help: "run folder or checkpoint folder written by Step09Training (default: runs/default)")
-    let strategy = flags.choice("strategy", default: DecodingStrategy.sample, help: "how the next token is chosen")
+    let strategy = flags.choice(
+        "strategy", default: DecodingStrategy.sample,
+        help: "how the next token is chosen; argmax ignores --temperature and --top-k")
     let temperature = flags.float(
         "temperature", default: 1, help: "divides the logits before the softmax: below 1 sharpens, above 1 flattens, 0 means argmax")
     let topK = flags.optionalInt("top-k", help: "sample only from the k most likely tokens, 1 to the vocabulary size (default: all)")
@@ -51,6 +53,9 @@ runStepProgram {
         : "sample at temperature \(Format.significant(settings.temperature))"
             + (settings.topK.map { " from the top \($0)" } ?? " from all \(tokenizer.vocabSize) tokens")
     print("Decoding: \(rule), \(maxNewTokens.value) new tokens per sample, seed \(standard.seed.value)")
+    if strategy.value == .argmax && (temperature.isSet || topK.isSet) {
+        print("Note: --strategy argmax always takes the most likely token, so --temperature and --top-k are ignored.")
+    }
     print()
 
     // Every sample draws from the same generator, one after the other, so --seed fixes them all.
