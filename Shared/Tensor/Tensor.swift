@@ -60,7 +60,7 @@ public final class Tensor {
     }
 
     deinit {
-        // Each result holds its inputs in `parents` and in its backward closure. Releasing a long
+        // Each result keeps its inputs in `parents` and in its backward closure. Releasing a long
         // chain node by node would recurse once per node and overflow the stack, so the inputs this
         // tensor owned alone are emptied here, in a loop.
         var pending = parents
@@ -74,7 +74,7 @@ public final class Tensor {
         }
     }
 
-    /// A tensor with the same values that is cut off from the graph and requires no gradient.
+    /// Returns a tensor with the same values, cut off from the graph and requiring no gradient.
     public func detached() -> Tensor {
         Tensor(shape: shape, data: data)
     }
@@ -184,7 +184,7 @@ extension Tensor {
         }
     }
 
-    /// Every tensor this one depends on through recorded operations, each after all of its inputs.
+    /// Returns every tensor this one depends on through recorded operations, each after all of its inputs.
     func topologicalOrder() -> [Tensor] {
         var order: [Tensor] = []
         var visited = Set<ObjectIdentifier>()
@@ -213,17 +213,17 @@ extension Tensor {
 // MARK: - Creation
 
 extension Tensor {
-    /// A tensor of zeros.
+    /// Returns a tensor of zeros.
     public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         Tensor(repeating: 0, shape: shape, requiresGrad: requiresGrad)
     }
 
-    /// A tensor of ones.
+    /// Returns a tensor of ones.
     public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         Tensor(repeating: 1, shape: shape, requiresGrad: requiresGrad)
     }
 
-    /// A tensor of independent normal draws with mean 0 and standard deviation `std`.
+    /// Returns a tensor of independent normal draws with mean 0 and standard deviation `std`.
     public static func randomNormal(
         _ shape: [Int], std: Float, generator: inout SeededGenerator, requiresGrad: Bool = false
     ) -> Tensor {

@@ -6,7 +6,7 @@ import Tensor
 import TokenizerStep
 import TransformerStep
 
-/// What one optimizer step measured.
+/// The measurements of one optimizer step.
 public struct StepRecord: Codable, Equatable {
     /// The step number, counted from 1.
     public var step: Int
@@ -54,7 +54,7 @@ public final class Trainer {
     public let schedule: LearningRateSchedule
     /// The steps completed so far.
     public private(set) var step = 0
-    /// What the run has measured so far.
+    /// The measurements of the run so far.
     public private(set) var history = TrainingHistory()
     /// The loss is taken to have diverged when it exceeds this multiple of the first step's loss.
     public var divergenceFactor: Float = 3
@@ -179,7 +179,7 @@ public final class Trainer {
     func restoreGenerators(_ states: [[UInt64]]) throws {
         let restored = states.compactMap(SeededGenerator.init(state:))
         guard restored.count == states.count, restored.count == 3 + model.blocks.count else {
-            throw CheckpointError("the run state holds \(states.count) generator states, this model needs \(3 + model.blocks.count)")
+            throw CheckpointError("the run state contains \(states.count) generator states, but this model needs \(3 + model.blocks.count)")
         }
         batchGenerator = restored[0]
         evalGenerator = restored[1]
