@@ -18,7 +18,8 @@ help:
 	@echo "make train-shakespeare  train the shakespeare-cpu preset (release build), then generate"
 	@echo "make ladder             train each step's model on tinyshakespeare and print the loss ladder"
 	@echo "make bench              GEMM and training-step benchmarks against numpy and PyTorch"
-	@echo "make readme-outputs     rerun the commands shown in the READMEs and write their output in"
+	@echo "make readme-outputs     rerun the commands the READMEs show and write the output into them"
+	@echo "make clean              remove the build folder"
 
 build:
 	$(SWIFT) build
@@ -53,12 +54,14 @@ data/tinyshakespeare.txt:
 	@if [ -n "$$TINYSHAKESPEARE_FILE" ]; then \
 		echo "copying $$TINYSHAKESPEARE_FILE"; cp "$$TINYSHAKESPEARE_FILE" data/tinyshakespeare.txt.tmp; \
 	else \
-		echo "downloading $(CORPUS_URL)"; curl -fsSL -o data/tinyshakespeare.txt.tmp "$(CORPUS_URL)"; \
+		echo "downloading $(CORPUS_URL)"; \
+		curl -fsSL -o data/tinyshakespeare.txt.tmp "$(CORPUS_URL)" || { rm -f data/tinyshakespeare.txt.tmp; \
+			echo "error: the download failed. Without internet access, copy a local file instead: make data TINYSHAKESPEARE_FILE=/path/to/input.txt" >&2; exit 1; }; \
 	fi
 	@actual=$$(sha256sum data/tinyshakespeare.txt.tmp 2>/dev/null || shasum -a 256 data/tinyshakespeare.txt.tmp); actual=$${actual%% *}; \
 	if [ "$$actual" != "$(CORPUS_SHA256)" ]; then \
 		rm -f data/tinyshakespeare.txt.tmp; \
-		echo "error: SHA-256 of the corpus is $$actual, expected $(CORPUS_SHA256); the file is not tinyshakespeare" >&2; exit 1; \
+		echo "error: SHA-256 of the corpus is $$actual, expected $(CORPUS_SHA256); the file is not tinyshakespeare. Use the input.txt of karpathy/char-rnn (data/tinyshakespeare), $(CORPUS_URL)" >&2; exit 1; \
 	fi
 	@mv data/tinyshakespeare.txt.tmp data/tinyshakespeare.txt
 	@echo "data/tinyshakespeare.txt is ready (SHA-256 checked)"
