@@ -52,11 +52,12 @@ extension Tensor {
     public func gelu() -> Tensor {
         let count = self.count
         let recording = Tensor.isGradientRecordingEnabled && requiresGrad
-        var values = [Float](repeating: 0, count: count)
-        var derivatives = [Float](repeating: 0, count: recording ? count : 0)
-        data.withUnsafeBufferPointer { input in
-            values.withUnsafeMutableBufferPointer { output in
-                derivatives.withUnsafeMutableBufferPointer { slopes in
+        var derivatives: [Float] = []
+        // Both buffers are written in full by the kernel, so neither needs a zero fill.
+        let values = uninitializedValues(count: count) { output in
+            derivatives = uninitializedValues(count: recording ? count : 0) { slopes in
+                data.withUnsafeBufferPointer { input in
+                    guard count > 0 else { return }
                     let x = SharedPointer(base: UnsafeMutablePointer(mutating: input.baseAddress!))
                     let y = SharedPointer(base: output.baseAddress!)
                     let dy = SharedPointer(base: slopes.baseAddress ?? output.baseAddress!)

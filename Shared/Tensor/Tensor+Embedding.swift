@@ -6,9 +6,9 @@ extension Tensor {
         precondition(table.rank == 2, "embedding: table must be [V, C], got \(table.shape)")
         precondition(elementCount(idsShape) == ids.count, "embedding: \(ids.count) ids do not fill shape \(idsShape)")
         let rowCount = table.shape[0], width = table.shape[1]
-        var values = [Float](repeating: 0, count: ids.count * width)
-        table.data.withUnsafeBufferPointer { rows in
-            values.withUnsafeMutableBufferPointer { output in
+        // Each position's row is copied in full, so the buffer starts uninitialised.
+        let values = uninitializedValues(count: ids.count * width) { output in
+            table.data.withUnsafeBufferPointer { rows in
                 for (position, id) in ids.enumerated() {
                     precondition(id >= 0 && id < rowCount, "embedding: id \(id) at position \(position) is outside 0..<\(rowCount)")
                     if width > 0 {

@@ -11,9 +11,10 @@ extension Tensor {
             precondition(bias.shape == [width], "layerNorm: bias shape \(bias.shape) does not match last axis of \(x.shape)")
         }
         let rows = width == 0 ? 0 : x.count / width
-        var normalized = [Float](repeating: 0, count: x.count)
-        var inverseDeviations = [Float](repeating: 0, count: rows)
-        var values = [Float](repeating: 0, count: x.count)
+        // layerNormRows writes every element of these three buffers, so they start uninitialised.
+        var normalized = uninitializedValues(count: x.count) { _ in }
+        var inverseDeviations = uninitializedValues(count: rows) { _ in }
+        var values = uninitializedValues(count: x.count) { _ in }
         let biasValues = bias?.data ?? [Float](repeating: 0, count: width)
 
         x.data.withUnsafeBufferPointer { input in

@@ -119,9 +119,9 @@ func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
     }
     let outputShape = order.map { shape[$0] }
     let strides = order.map { inputStrides[$0] }
-    var result = [Float](repeating: 0, count: values.count)
-    values.withUnsafeBufferPointer { input in
-        result.withUnsafeMutableBufferPointer { out in
+    // Every output element is written once below, so the buffer starts uninitialised.
+    return uninitializedValues(count: values.count) { out in
+        values.withUnsafeBufferPointer { input in
             // The innermost output axis is contiguous in the output; copy it in one run of reads.
             let innerSize = outputShape.last ?? 1
             let innerStride = strides.last ?? 1
@@ -137,5 +137,4 @@ func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
             }
         }
     }
-    return result
 }

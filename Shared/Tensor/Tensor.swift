@@ -244,7 +244,17 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// Returns the product of the dimensions, the number of values a shape holds.
+/// Returns an array of `count` values that `body` must write in full: it skips the zero fill that
+/// `[Float](repeating: 0, count:)` spends on buffers a kernel overwrites anyway.
+@inline(__always)
+func uninitializedValues(count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        body(buffer)
+        initialized = count
+    }
+}
+
+/// Returns the product of the dimensions, the number of values a shape contains.
 @inline(__always)
 func elementCount(_ shape: [Int]) -> Int {
     shape.reduce(1, *)
