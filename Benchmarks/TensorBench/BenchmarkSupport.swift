@@ -125,3 +125,35 @@ func aligned(_ text: String, _ width: Int, right: Bool = false) -> String {
     let padding = String(repeating: " ", count: max(0, width - text.count))
     return right ? padding + text : text + padding
 }
+
+/// The exit status and the combined standard output and standard error of a reference script.
+struct ScriptResult {
+    let status: Int32
+    let output: String
+}
+
+/// Runs `python arguments…` through /usr/bin/env and waits for it, or returns nil when it cannot start.
+///
+/// OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed for the child only: older OpenBLAS builds need
+/// them on some CPUs, and they slow a current one down. Both output streams share one pipe, so a
+/// chatty standard error cannot block the child while standard output is read.
+func runReferenceScript(python: String, arguments: [String]) -> ScriptResult? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [python] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_CORETYPE"] = nil
+    environment["OPENBLAS_L2_SIZE"] = nil
+    process.environment = environment
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    do {
+        try process.run()
+    } catch {
+        return nil
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ScriptResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+}

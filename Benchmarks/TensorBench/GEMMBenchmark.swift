@@ -193,31 +193,13 @@ struct NumpyReference {
         let environment = ProcessInfo.processInfo.environment
         let python = environment["PYTHON"] ?? "python3"
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = [python, script, "--threads", "\(threads)", "--samples", "\(timing.samples)",
+        var arguments = [script, "--threads", "\(threads)", "--samples", "\(timing.samples)",
                          "--sample-time", "\(timing.sampleTime)"]
         for shape in shapes { arguments += ["--shape", shape.key] }
-        process.arguments = arguments
-        // These two OpenBLAS overrides slow a current OpenBLAS down; they are removed for this
-        // child only.
-        var childEnvironment = environment
-        childEnvironment["OPENBLAS_CORETYPE"] = nil
-        childEnvironment["OPENBLAS_L2_SIZE"] = nil
-        process.environment = childEnvironment
-        // One pipe for both streams, so a chatty stderr cannot block the child while stdout is read.
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-
-        do {
-            try process.run()
-        } catch {
-            return .unavailable("/usr/bin/env could not start \(python): \(error)")
+        guard let result = runReferenceScript(python: python, arguments: arguments) else {
+            return .unavailable("/usr/bin/env could not start \(python)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let lines = result.output.split(separator: "\n").map(String.init)
 
         var description = ""
         var rates: [String: Rate] = [:]
@@ -232,14 +214,14 @@ struct NumpyReference {
                 rates[key] = Rate(median: median * 1e9, best: best * 1e9)
             }
         }
-        if process.terminationStatus == 127 {
+        if result.status == 127 {
             let place = python.contains("/") ? "" : " on PATH"
             return .unavailable("\(python) was not found\(place) (set PYTHON to choose an interpreter)")
         }
-        if process.terminationStatus != 0 || rates.isEmpty {
+        if result.status != 0 || rates.isEmpty {
             let errorLine = lines.first { $0.hasPrefix("error ") }.map { String($0.dropFirst(6)) }
             let reason = errorLine ?? lines.last ?? "no output"
-            return .unavailable("\(python) \(script) exited with status \(process.terminationStatus): \(reason)")
+            return .unavailable("\(python) \(script) exited with status \(result.status): \(reason)")
         }
         return .success(description: description, rates: rates)
     }

@@ -101,7 +101,9 @@ struct TrainingBenchmark {
     private func runReference(steps: Int) -> ReferenceResult? {
         let script = "Tools/torch_gpt_reference.py"
         let arguments = [script, "--data", dataPath, "--steps", String(warmupSteps + steps), "--skip", String(warmupSteps), "--threads", "2"]
-        guard let output = runPython(arguments: arguments), let line = output.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }) else {
+        let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
+        guard let result = runReferenceScript(python: python, arguments: arguments), result.status == 0,
+              let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }) else {
             print("PyTorch: skipped (python3 with torch is needed: pip install torch numpy; set PYTHON to choose the interpreter)")
             return nil
         }
@@ -116,31 +118,6 @@ struct TrainingBenchmark {
             medianMilliseconds: milliseconds, peakMiB: peak,
             version: json["torch"] as? String ?? "?", threads: json["threads"] as? Int ?? 0)
     }
-}
-
-/// Runs the reference interpreter (`PYTHON` or python3) with `arguments`; returns standard output, or nil on failure.
-func runPython(arguments: [String]) -> String? {
-    let process = Process()
-    let interpreter = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [interpreter] + arguments
-    var environment = ProcessInfo.processInfo.environment
-    // Older OpenBLAS builds need these on some CPUs, and they slow a current one; unset for the reference only.
-    environment["OPENBLAS_CORETYPE"] = nil
-    environment["OPENBLAS_L2_SIZE"] = nil
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do {
-        try process.run()
-    } catch {
-        return nil
-    }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self)
 }
 
 /// Returns the peak resident set size of this process in MiB (Linux reports kilobytes, macOS bytes).
