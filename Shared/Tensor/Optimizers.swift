@@ -61,7 +61,7 @@ public final class AdamW {
         secondMoments = firstMoments
     }
 
-    /// Whether weight decay applies to `tensor`: true for 2-D weight matrices (and embedding tables).
+    /// Returns whether weight decay applies to `tensor`: true for 2-D weight matrices and embedding tables.
     public static func decays(_ tensor: Tensor) -> Bool {
         tensor.rank == 2
     }
@@ -101,7 +101,7 @@ public final class AdamW {
         }
     }
 
-    /// The moment estimates and step count, as named arrays for a checkpoint.
+    /// Returns the moment estimates and step count as named arrays for a checkpoint.
     public func state() -> [NamedArray] {
         var arrays: [NamedArray] = [NamedArray(name: "step", shape: [], values: [Float(stepCount)])]
         for (index, parameter) in parameters.enumerated() {

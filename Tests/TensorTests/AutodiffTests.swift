@@ -342,7 +342,8 @@ struct SeededGeneratorTests {
         var generator = SeededGenerator(seed: 5)
         for _ in 0..<10_000 {
             let value = generator.nextUniform()
-            #expect(value >= 0 && value < 1)
+            #expect(value >= 0)
+            #expect(value < 1)
         }
     }
 
@@ -351,7 +352,8 @@ struct SeededGeneratorTests {
         var generator = SeededGenerator(seed: UInt64(bound % 1000))
         for _ in 0..<2000 {
             let value = generator.nextInt(below: bound)
-            #expect(value >= 0 && value < bound)
+            #expect(value >= 0)
+            #expect(value < bound)
         }
     }
 

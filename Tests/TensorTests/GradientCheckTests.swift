@@ -313,7 +313,8 @@ struct ActivationGradientTests {
     func relu() {
         // Magnitudes of at least 0.1 keep x ± 1e-2 on one side of the kink.
         let x = randomTensor([3, 6], seed: 1, magnitudes: 0.1...2)
-        #expect(x.data.contains { $0 < 0 } && x.data.contains { $0 > 0 })
+        #expect(x.data.contains { $0 < 0 }, "some inputs are negative")
+        #expect(x.data.contains { $0 > 0 }, "some inputs are positive")
         expectGradientsMatch([x]) { $0[0].relu() }
     }
 
@@ -517,11 +518,12 @@ struct LookupAndSoftmaxGradientTests {
     @Test("dropout with a reseeded generator")
     func dropout() {
         // The generator is recreated from the same seed at every evaluation, so each finite
-        // difference sees the same mask as the backward pass.
+        // difference uses the same mask as the backward pass.
         let x = randomTensor([4, 6], seed: 1)
         var generator = SeededGenerator(seed: 5)
         let dropped = x.dropout(probability: 0.25, generator: &generator).data.filter { $0 == 0 }.count
-        #expect(dropped > 0 && dropped < 24, "the mask should drop some values and keep others, dropped \(dropped) of 24")
+        #expect(dropped > 0, "the mask drops some values, dropped \(dropped) of 24")
+        #expect(dropped < 24, "the mask keeps some values, dropped \(dropped) of 24")
 
         expectGradientsMatch([x]) { inputs in
             var generator = SeededGenerator(seed: 5)

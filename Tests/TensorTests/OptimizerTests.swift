@@ -4,7 +4,7 @@ import Testing
 
 // Gradient clipping, SGD and AdamW, each step worked out by hand.
 
-/// Returns a tensor that requires a gradient and already holds `grad`.
+/// Returns a tensor that requires a gradient and already has the gradient `grad`.
 private func parameter(_ shape: [Int], _ values: [Float], grad: [Float]?) -> Tensor {
     let tensor = Tensor(shape: shape, data: values, requiresGrad: true)
     tensor.grad = grad

@@ -2,7 +2,7 @@ import MLPStep
 import MultiHeadAttentionStep
 import Tensor
 
-/// Where a block applies LayerNorm.
+/// The position of LayerNorm in a block: before or after each sublayer.
 public enum NormPlacement: String, CaseIterable {
     /// Before each sublayer, inside the residual branch: x + f(LayerNorm(x)). GPT-2's choice.
     case preNorm = "pre"
@@ -26,7 +26,7 @@ public final class TransformerBlock: Module {
     public let mlp: MLP
     /// Whether each sublayer's output is added to its input (x + f(x)) or replaces it (f(x)).
     public var usesResidual: Bool
-    /// Where LayerNorm sits.
+    /// The position of LayerNorm in the block.
     public var normPlacement: NormPlacement
     /// The probability of dropping each value of a sublayer's output while training (0 turns it off).
     public var dropout: Float

@@ -2,7 +2,7 @@
 public struct GPTConfig: Codable, Equatable {
     /// The number of token ids, including `[UNK]`.
     public var vocabSize: Int
-    /// The longest context, T.
+    /// The maximum context length, T.
     public var blockSize: Int
     /// The width of every token vector, C.
     public var embedDim: Int

@@ -11,7 +11,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case diverged(step: Int, what: String, value: Float, learningRate: Float, advice: String)
     /// A checkpoint saved with other settings, another vocabulary or another text.
     case checkpointMismatch(folder: String, detail: String)
-    /// A new run whose run folder already holds a checkpoint.
+    /// A new run whose run folder already contains a checkpoint.
     case checkpointExists(folder: String)
     /// A checkpoint folder without one of its files.
     case checkpointMissing(folder: String, file: String)

@@ -62,7 +62,7 @@ public final class Trainer {
     /// A fingerprint of the training text, saved with each checkpoint so a resume on another text
     /// is rejected even when the vocabulary is the same.
     public let textFingerprint: TextFingerprint
-    /// How the training text was chosen, as in "--text-file data/tinyshakespeare.txt"; saved with
+    /// The source of the training text, as in "--text-file data/tinyshakespeare.txt"; saved with
     /// each checkpoint so a resume on another text can name the right one.
     public var textSource: String?
 
@@ -205,7 +205,7 @@ public final class Trainer {
     /// - Throws: `CheckpointError` when a weight is not finite (nothing is written then).
     public func saveCheckpoint(in folder: URL) throws {
         for (name, tensor) in model.namedParameters where !tensor.data.allSatisfy(\.isFinite) {
-            throw CheckpointError("parameter \(name) holds a non-finite value; the checkpoint was not written")
+            throw CheckpointError("parameter \(name) contains a non-finite value, so the checkpoint was not written")
         }
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -251,7 +251,7 @@ public final class Trainer {
         return candidate
     }
 
-    /// Throws `TrainingError.checkpointExists` when `folder` already holds a checkpoint (or the
+    /// Throws `TrainingError.checkpointExists` when `folder` already contains a checkpoint (or the
     /// previous one an interrupted save left), unless `overwrite` is true. A new run calls this
     /// before training, so it never replaces a saved run by accident.
     public static func checkNewRunFolder(_ folder: URL, overwrite: Bool) throws {
@@ -278,7 +278,7 @@ public final class Trainer {
     /// changes the steps already taken or to come. `maxSteps` may not change, because the cosine
     /// decay is laid out over it: a larger value would raise the learning rate of the remaining
     /// steps, and of a finished run back towards the peak. `nil` continues with the saved settings.
-    /// `derivedMinLearningRate` says that `config.minLearningRate` was computed from the learning
+    /// `derivedMinLearningRate` marks that `config.minLearningRate` was computed from the learning
     /// rate rather than given, so a mismatch message names it that way.
     /// - Throws: `TrainingError.checkpointMismatch` naming what differs when any other setting, the
     ///   text's vocabulary or the text itself does not match the checkpoint.

@@ -1,7 +1,7 @@
 import Foundation
 import TokenizerStep
 
-/// How the next token is chosen from the model's logits.
+/// The rule that picks the next token from the model's logits.
 public enum DecodingStrategy: String, CaseIterable, Codable {
     /// Always the most likely token: the same prompt always gives the same text.
     case argmax
