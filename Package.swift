@@ -64,7 +64,13 @@ var targets: [Target] = [
         path: "Shared/CPUFeatures"
     ),
     .target(
+        name: "WorkerPool",
+        path: "Shared/WorkerPool",
+        cSettings: [.unsafeFlags(["-O2"])]
+    ),
+    .target(
         name: "Tensor",
+        dependencies: ["WorkerPool"],
         path: "Shared/Tensor",
         swiftSettings: language + [.unsafeFlags(tensorFlags)]
     ),

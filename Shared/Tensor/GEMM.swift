@@ -14,7 +14,7 @@ import Foundation
 //      of A that one block touches stay in L2.
 //   5. Up to `maxDotColumns` last columns (65 = 4 x 16 + 1 for a 65-character vocabulary) are dot
 //      products of A rows and B columns instead of a mostly zero panel, when A is not transposed.
-// Large problems are cut into pieces that `DispatchQueue.concurrentPerform` spreads over the cores.
+// Large problems are cut into pieces that `parallelFor` spreads over the cores.
 // Every call allocates its own workspace, so concurrent calls are safe.
 
 // NOTE: Built with `-target-cpu haswell`, the kernels use 256-bit AVX2 vectors, half the width that
@@ -124,7 +124,7 @@ public func sgemmBatched(batchCount: Int, transposeA: Bool, transposeB: Bool, m:
         // Each piece is a contiguous range of batch entries that reuses one workspace. There are
         // several pieces per core for the reason given at `GEMMProblem.runInParallel`.
         let pieces = min(batchCount, threads * piecesPerThread)
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+        parallelFor(iterations: pieces) { piece in
             batch.run(entries: batchCount * piece / pieces..<batchCount * (piece + 1) / pieces)
         }
     }
@@ -159,7 +159,7 @@ private struct GEMMBatch: @unchecked Sendable {
 
 /// One GEMM call's arguments, or the part of them that one worker computes.
 ///
-/// It is `@unchecked Sendable` so that `concurrentPerform` workers can share it. Sharing is safe
+/// It is `@unchecked Sendable` so that parallel tasks can share it. Sharing is safe
 /// because the workers only read A and B, and each writes a disjoint set of rows, columns or batch
 /// entries of C.
 private struct GEMMProblem: @unchecked Sendable {
@@ -196,7 +196,7 @@ private struct GEMMProblem: @unchecked Sendable {
     ///
     /// The pieces are ranges of rows of C, so that no two of them write the same cache line except
     /// where their rows meet. The calling thread packs all of op(B) once before they start, and
-    /// every piece reads it. `concurrentPerform` hands the pieces out one at a time. A core that
+    /// every piece reads it. `parallelFor` hands the pieces out one at a time. A core that
     /// starts late (waking a sleeping worker thread can take tens of microseconds) or that is busy
     /// with another process therefore takes fewer pieces instead of delaying the whole call. A C
     /// with too few rows for two pieces is cut into column ranges instead, each packing its own
@@ -211,7 +211,7 @@ private struct GEMMProblem: @unchecked Sendable {
 
         let packedB = PackedB(for: self)
         defer { packedB.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: rowPieces) { piece in
+        parallelFor(iterations: rowPieces) { piece in
             let firstRow = rowPanels * piece / rowPieces * panelRows
             let endRow = min(m, rowPanels * (piece + 1) / rowPieces * panelRows)
             var part = self
@@ -234,7 +234,7 @@ private struct GEMMProblem: @unchecked Sendable {
             runOnCurrentThread()
             return
         }
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+        parallelFor(iterations: pieces) { piece in
             let firstColumn = columnPanels * piece / pieces * panelWidth
             let endColumn = min(n, columnPanels * (piece + 1) / pieces * panelWidth)
             var part = self

@@ -1,13 +1,35 @@
-import Dispatch
-import Foundation
+import WorkerPool
 
-/// The number of threads kernels split large work across: the active processor count.
-let kernelThreadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// The number of threads kernels split large work across: the calling thread plus the worker
+/// pool's threads, one per processor this process may run on.
+let kernelThreadCount = ts_pool_thread_count()
 
-/// A pointer shared with `concurrentPerform` workers. Each worker writes a disjoint range, so no two
-/// threads ever touch the same element; that is what makes the unchecked `Sendable` sound.
+/// A pointer shared with parallel tasks. Each task writes a disjoint range, so no two threads ever
+/// touch the same element; that is what makes the unchecked `Sendable` sound.
 struct SharedPointer<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>
+}
+
+/// Calls `body(index)` for every index in `0..<iterations`, spread over the calling thread and the
+/// worker pool, and returns when every call has finished.
+///
+/// Indices are handed out in increasing order to whichever thread is free first, so a core that is busy
+/// with another process takes fewer of them. Which thread runs an index never changes the result:
+/// every caller gives each index its own part of the output. While another parallel call is running
+/// (a nested call, or a call from a second thread), all indices run on the calling thread.
+func parallelFor(iterations: Int, _ body: (Int) -> Void) {
+    guard iterations > 1 else {
+        if iterations == 1 { body(0) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        var task = body
+        withUnsafeMutablePointer(to: &task) { pointer in
+            ts_pool_run(iterations, pointer) { context, index in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+            }
+        }
+    }
 }
 
 /// Calls `body` on consecutive ranges that cover `0..<count`, on several threads when there are at
@@ -19,19 +41,10 @@ func parallelRanges(count: Int, minimumPerThread: Int, _ body: (Range<Int>) -> V
         body(0..<count)
         return
     }
-    withoutActuallyEscaping(body) { body in
-        let chunk = (count + threads - 1) / threads
-        let work = UncheckedBox(body)
-        DispatchQueue.concurrentPerform(iterations: threads) { index in
-            let start = index * chunk
-            let end = min(count, start + chunk)
-            if start < end { work.value(start..<end) }
-        }
+    let chunk = (count + threads - 1) / threads
+    parallelFor(iterations: threads) { index in
+        let start = index * chunk
+        let end = min(count, start + chunk)
+        if start < end { body(start..<end) }
     }
-}
-
-/// Carries a non-`Sendable` closure into `concurrentPerform`; the callers only write disjoint ranges.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

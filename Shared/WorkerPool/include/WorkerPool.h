@@ -1,0 +1,22 @@
+#ifndef TRANSFORMER_STEPS_WORKER_POOL_H
+#define TRANSFORMER_STEPS_WORKER_POOL_H
+
+/// One task of a parallel loop: called once for each index, with the caller's context pointer.
+typedef void (*ts_pool_task)(void *context, long index);
+
+/// Returns the number of threads that `ts_pool_run` spreads work over: the calling thread plus
+/// the pool's workers, one for each processor this process may run on.
+long ts_pool_thread_count(void);
+
+/// Calls `task(context, index)` once for every index in 0..<count and returns when all calls have
+/// finished. The calls are shared between the calling thread and the pool's workers; each index is
+/// handed out once, in increasing order, to whichever thread is free first.
+///
+/// Workers wait for the next call by spinning for a short while and then sleeping, so that
+/// back-to-back calls (the kernels of one training step) start without waking a sleeping thread.
+///
+/// The pool runs one call at a time. A call made while another is running (from a task, or from a
+/// second thread) runs all its indices on its own calling thread, so calls never wait on each other.
+void ts_pool_run(long count, void *context, ts_pool_task task);
+
+#endif

@@ -1,0 +1,82 @@
+import Dispatch
+import Foundation
+import Testing
+@testable import Tensor
+
+/// Counts, for each index, how many times a parallel task ran it. Tasks add under a lock, so the
+/// counts are exact whichever threads ran them.
+private final class IndexCounts: @unchecked Sendable {
+    private var counts: [Int]
+    private let lock = NSLock()
+
+    init(count: Int) { counts = Array(repeating: 0, count: count) }
+
+    func record(_ index: Int) {
+        lock.lock()
+        counts[index] += 1
+        lock.unlock()
+    }
+
+    var values: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
+    }
+}
+
+@Suite("Worker pool")
+struct ParallelTests {
+    @Test("parallelFor runs every index exactly once", arguments: [0, 1, 2, 3, 7, 64, 1000])
+    func everyIndexOnce(iterations: Int) {
+        let counts = IndexCounts(count: iterations)
+        parallelFor(iterations: iterations) { index in counts.record(index) }
+        #expect(counts.values == Array(repeating: 1, count: iterations))
+    }
+
+    @Test("back-to-back calls of different sizes each run their own indices")
+    func backToBackCalls() {
+        // Many short calls in a row are the case the spinning workers serve; a late worker must
+        // never run an index of a newer call with an older task.
+        var generator = SeededGenerator(seed: 17)
+        for _ in 0..<2_000 {
+            let iterations = Int.random(in: 1...40, using: &generator)
+            let counts = IndexCounts(count: iterations)
+            parallelFor(iterations: iterations) { index in counts.record(index) }
+            #expect(counts.values == Array(repeating: 1, count: iterations))
+        }
+    }
+
+    @Test("a call made inside a task runs all its indices")
+    func nestedCall() {
+        let outer = IndexCounts(count: 4)
+        let inner = IndexCounts(count: 4 * 5)
+        parallelFor(iterations: 4) { first in
+            outer.record(first)
+            parallelFor(iterations: 5) { second in inner.record(first * 5 + second) }
+        }
+        #expect(outer.values == Array(repeating: 1, count: 4))
+        #expect(inner.values == Array(repeating: 1, count: 20))
+    }
+
+    @Test("calls from several threads at once each run all their indices")
+    func concurrentCallers() {
+        let callers = 4
+        let counts = IndexCounts(count: callers * 300 * 16)
+        DispatchQueue.concurrentPerform(iterations: callers) { caller in
+            for round in 0..<300 {
+                let offset = (caller * 300 + round) * 16
+                parallelFor(iterations: 16) { index in counts.record(offset + index) }
+            }
+        }
+        #expect(counts.values == Array(repeating: 1, count: callers * 300 * 16))
+    }
+
+    @Test("parallelRanges covers 0..<count with disjoint ranges", arguments: [0, 1, 5, 100, 1001])
+    func rangesCoverCount(count: Int) {
+        let counts = IndexCounts(count: count)
+        parallelRanges(count: count, minimumPerThread: 10) { range in
+            for index in range { counts.record(index) }
+        }
+        #expect(counts.values == Array(repeating: 1, count: count))
+    }
+}
