@@ -43,8 +43,12 @@ private let columnBlock = 2048
 /// Maximum number of trailing columns (past the last full panel) that are computed as dot products
 /// instead of through a zero-padded panel, when A is not transposed.
 private let maxDotColumns = 3
+/// Panels of B that one task of a parallel packing copies.
+private let packPanelsPerTask = 4
+/// Floats of packed B from which the packing is shared between cores: 64 KiB.
+private let parallelPackFloats = 16_384
 /// Pieces per core that a parallel GEMM is cut into, so that late or busy cores take fewer.
-private let piecesPerThread = 4
+private let piecesPerThread = 2
 /// Minimum row panels (48 rows) in one parallel piece of rows, so that each piece uses every
 /// packed B panel it reads for enough rows to pay for reading it.
 private let minimumPiecePanels = 8
@@ -52,8 +56,7 @@ private let minimumPiecePanels = 8
 /// writing the same cache line of C (where they meet) are rare.
 private let minimumPieceColumns = 64
 /// Multiply-adds (m·n·k) below which one GEMM runs on the calling thread. 2^20 of them take about
-/// 16 µs on one AVX2 core, while waking a sleeping worker thread took tens of microseconds on the
-/// 2-core x86-64 virtual machine where this was measured, so splitting smaller problems gains little.
+/// 16 µs on one AVX2 core; 2^18 made a training step no faster on the 2-core development machine.
 private let parallelMultiplyAdds = 1 << 20
 
 /// Computes C = op(A) · op(B) + beta · C for row-major matrices (beta is 0 or 1).
@@ -195,10 +198,10 @@ private struct GEMMProblem: @unchecked Sendable {
     /// Computes the problem on up to `threads` cores, in up to `piecesPerThread` pieces per core.
     ///
     /// The pieces are ranges of rows of C, so that no two of them write the same cache line except
-    /// where their rows meet. The calling thread packs all of op(B) once before they start, and
-    /// every piece reads it. `parallelFor` hands the pieces out one at a time. A core that
-    /// starts late (waking a sleeping worker thread can take tens of microseconds) or that is busy
-    /// with another process therefore takes fewer pieces instead of delaying the whole call. A C
+    /// where their rows meet. All of op(B) is packed once before they start (by all cores, when it
+    /// is large), and every piece reads it. `parallelFor` hands the pieces out one at a time. A core that
+    /// starts late (a worker that had gone to sleep takes tens of microseconds to wake) or that is
+    /// busy with another process therefore takes fewer pieces instead of delaying the whole call. A C
     /// with too few rows for two pieces is cut into column ranges instead, each packing its own
     /// columns.
     func runInParallel(threads: Int) {
@@ -431,17 +434,51 @@ private struct PackedB: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
     private let raw: UnsafeMutableRawPointer
 
-    /// Allocates and packs op(B) of `problem`.
+    /// Allocates and packs op(B) of `problem`, sharing the panels between cores when there are
+    /// enough of them.
     init(for problem: GEMMProblem) {
+        var blocks: [(block: GEMMProblem.BlockOfB, offset: Int)] = []
         var total = 0
-        problem.forEachBlockOfB { total += $0.packedCount }
+        problem.forEachBlockOfB { block in
+            blocks.append((block, total))
+            total += block.packedCount
+        }
         raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, total) * MemoryLayout<Float>.stride, alignment: 64)
         base = raw.bindMemory(to: Float.self, capacity: max(1, total))
 
-        var offset = 0
-        problem.forEachBlockOfB { block in
-            problem.pack(block, into: base + offset)
-            offset += block.packedCount
+        // A task packs up to `packPanelsPerTask` panels of one block; the block's first task also
+        // packs its dot product columns. Every task writes its own part of the buffer.
+        var tasks: [(block: Int, firstPanel: Int, endPanel: Int)] = []
+        for (index, item) in blocks.enumerated() {
+            let panels = (item.block.panelColumns + panelWidth - 1) / panelWidth
+            var first = 0
+            repeat {
+                let end = min(panels, first + packPanelsPerTask)
+                tasks.append((index, first, end))
+                first = end
+            } while first < panels
+        }
+        let packTask = { [base] (task: (block: Int, firstPanel: Int, endPanel: Int)) in
+            let (block, offset) = blocks[task.block]
+            let firstColumn = task.firstPanel * panelWidth
+            let endColumn = min(block.panelColumns, task.endPanel * panelWidth)
+            if endColumn > firstColumn {
+                // Every panel before `firstPanel` is full width, so this part starts at a whole
+                // number of full panels into the block.
+                packB(transposed: problem.transposeB, b: problem.b, ldb: problem.ldb, depth: block.depth,
+                      depthCount: block.depthCount, column: block.column + firstColumn, width: endColumn - firstColumn,
+                      into: base + offset + firstColumn * block.depthCount)
+            }
+            if task.firstPanel == 0 && block.dotColumns > 0 {
+                packColumns(transposed: problem.transposeB, b: problem.b, ldb: problem.ldb, depth: block.depth,
+                            depthCount: block.depthCount, column: block.column + block.panelColumns,
+                            count: block.dotColumns, into: base + offset + block.dotColumnsOffset)
+            }
+        }
+        if total >= parallelPackFloats {
+            parallelFor(iterations: tasks.count) { packTask(tasks[$0]) }
+        } else {
+            for task in tasks { packTask(task) }
         }
     }
 

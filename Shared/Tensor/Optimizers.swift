@@ -67,39 +67,52 @@ public final class AdamW {
     }
 
     /// Updates every parameter that has a gradient.
+    ///
+    /// The update of each value depends on that value alone, so all parameters are cut into chunks
+    /// of up to `updateChunk` values that the cores share in one parallel call.
     public func step() {
         stepCount += 1
         let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(stepCount)))
         let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(stepCount)))
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
+        let (inverse1, inverse2) = (1 / correction1, 1 / correction2)
+
+        // The pointers stay valid during the parallel call: no array here is resized or replaced.
+        var chunks: [(m: SharedPointer<Float>, v: SharedPointer<Float>, p: SharedPointer<Float>,
+                      g: UnsafePointer<Float>, range: Range<Int>, decayFactor: Float)] = []
+        var owners: [Tensor] = []
         for (index, parameter) in parameters.enumerated() {
             let tensor = parameter.tensor
-            guard let grad = tensor.grad else { continue }
+            guard tensor.grad != nil else { continue }
+            owners.append(tensor)
             let decayFactor = AdamW.decays(tensor) ? 1 - lr * weightDecay : 1
-            firstMoments[index].withUnsafeMutableBufferPointer { m in
-                secondMoments[index].withUnsafeMutableBufferPointer { v in
-                    tensor.data.withUnsafeMutableBufferPointer { p in
-                        grad.withUnsafeBufferPointer { g in
-                            let (mBase, vBase, pBase) = (SharedPointer(base: m.baseAddress!), SharedPointer(base: v.baseAddress!), SharedPointer(base: p.baseAddress!))
-                            let gBase = g.baseAddress!
-                            let (inverse1, inverse2) = (1 / correction1, 1 / correction2)
-                            parallelRanges(count: p.count, minimumPerThread: 32_768) { range in
-                                for i in range {
-                                    let gradient = gBase[i]
-                                    let first = b1 * mBase.base[i] + (1 - b1) * gradient
-                                    let second = b2 * vBase.base[i] + (1 - b2) * gradient * gradient
-                                    mBase.base[i] = first
-                                    vBase.base[i] = second
-                                    let update = (first * inverse1) / ((second * inverse2).squareRoot() + eps)
-                                    pBase.base[i] = pBase.base[i] * decayFactor - lr * update
-                                }
-                            }
-                        }
-                    }
+            let m = firstMoments[index].withUnsafeMutableBufferPointer { SharedPointer(base: $0.baseAddress!) }
+            let v = secondMoments[index].withUnsafeMutableBufferPointer { SharedPointer(base: $0.baseAddress!) }
+            let p = tensor.data.withUnsafeMutableBufferPointer { SharedPointer(base: $0.baseAddress!) }
+            let g = tensor.grad!.withUnsafeBufferPointer { $0.baseAddress! }
+            for start in stride(from: 0, to: tensor.count, by: AdamW.updateChunk) {
+                chunks.append((m, v, p, g, start..<min(tensor.count, start + AdamW.updateChunk), decayFactor))
+            }
+        }
+        withExtendedLifetime((owners, firstMoments, secondMoments)) {
+            parallelFor(iterations: chunks.count) { index in
+                let chunk = chunks[index]
+                let (m, v, p, g) = (chunk.m.base, chunk.v.base, chunk.p.base, chunk.g)
+                for i in chunk.range {
+                    let gradient = g[i]
+                    let first = b1 * m[i] + (1 - b1) * gradient
+                    let second = b2 * v[i] + (1 - b2) * gradient * gradient
+                    m[i] = first
+                    v[i] = second
+                    let update = (first * inverse1) / ((second * inverse2).squareRoot() + eps)
+                    p[i] = p[i] * chunk.decayFactor - lr * update
                 }
             }
         }
     }
+
+    /// Values that one task of `step()` updates: 16,384, a few microseconds of work.
+    private static let updateChunk = 16_384
 
     /// Returns the moment estimates and step count as named arrays for a checkpoint.
     public func state() -> [NamedArray] {
@@ -179,11 +192,49 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) throws -> F
 }
 
 /// Returns the global L2 norm of all gradients, √(Σ g²), accumulated in `Double`.
+///
+/// The gradients are cut into chunks of `normChunk` values, and the cores sum the chunks in
+/// parallel. The chunk sums are then added in order, so the result does not depend on the number
+/// of cores.
 public func gradientNorm(_ parameters: [Tensor]) -> Float {
-    var total: Double = 0
-    for parameter in parameters {
-        guard let grad = parameter.grad else { continue }
-        for value in grad { total += Double(value) * Double(value) }
+    let gradients = parameters.compactMap(\.grad)
+    var chunks: [(gradient: Int, range: Range<Int>)] = []
+    for (index, gradient) in gradients.enumerated() {
+        for start in stride(from: 0, to: gradient.count, by: normChunk) {
+            chunks.append((index, start..<min(gradient.count, start + normChunk)))
+        }
     }
+    var sums = [Double](repeating: 0, count: chunks.count)
+    sums.withUnsafeMutableBufferPointer { sums in
+        let output = SharedPointer(base: sums.baseAddress!)
+        parallelFor(iterations: chunks.count) { index in
+            let chunk = chunks[index]
+            output.base[index] = gradients[chunk.gradient].withUnsafeBufferPointer { values in
+                sumOfSquares(values.baseAddress! + chunk.range.lowerBound, count: chunk.range.count)
+            }
+        }
+    }
+    var total: Double = 0
+    for sum in sums { total += sum }
     return Float(total.squareRoot())
+}
+
+/// Values whose squares one task of `gradientNorm` adds up.
+private let normChunk = 16_384
+
+/// Returns Σ x² of `count` floats, in `Double`, with eight lanes so that the adds overlap.
+private func sumOfSquares(_ values: UnsafePointer<Float>, count: Int) -> Double {
+    var lanes = SIMD8<Double>()
+    var index = 0
+    while index + 8 <= count {
+        let x = SIMD8<Double>(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self))
+        lanes = lanes.addingProduct(x, x)
+        index += 8
+    }
+    var total = lanes.sum()
+    while index < count {
+        total += Double(values[index]) * Double(values[index])
+        index += 1
+    }
+    return total
 }

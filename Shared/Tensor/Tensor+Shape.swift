@@ -111,6 +111,10 @@ extension Tensor {
 }
 
 /// Returns `values` of `shape` with axes reordered so output axis i is input axis `order[i]`.
+///
+/// The output is written one run of its innermost axis at a time. When that axis is also the
+/// input's innermost one (splitting attention heads, for example), each run is one contiguous copy.
+/// Runs are shared between cores, and each core starts its odometer at its first run.
 func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
     let rank = shape.count
     var inputStrides = [Int](repeating: 1, count: rank)
@@ -122,7 +126,6 @@ func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
     // Every output element is written once below, so the buffer starts uninitialised.
     return uninitializedValues(count: values.count) { out in
         values.withUnsafeBufferPointer { input in
-            // The innermost output axis is contiguous in the output; copy it in one run of reads.
             let innerSize = outputShape.last ?? 1
             let innerStride = strides.last ?? 1
             guard rank > 0, innerSize > 0 else {
@@ -131,9 +134,37 @@ func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
             }
             let outerShape = Array(outputShape.dropLast())
             let outerStrides = Array(strides.dropLast())
-            forEachOffset(shape: outerShape, strides: outerStrides) { outerIndex, base in
-                let outputBase = outerIndex * innerSize
-                for j in 0..<innerSize { out[outputBase + j] = input[base + j * innerStride] }
+            let runs = values.count / innerSize
+            let source = input.baseAddress!
+            let destination = SharedPointer(base: out.baseAddress!)
+            parallelRanges(count: runs, minimumPerThread: max(1, 8_192 / innerSize)) { range in
+                // The multi-index of the range's first run, and its offset in the input.
+                var index = [Int](repeating: 0, count: outerShape.count)
+                var offset = 0
+                var remainder = range.lowerBound
+                for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
+                    index[axis] = remainder % outerShape[axis]
+                    remainder /= outerShape[axis]
+                    offset += index[axis] * outerStrides[axis]
+                }
+                for run in range {
+                    let target = destination.base + run * innerSize
+                    if innerStride == 1 {
+                        target.update(from: source + offset, count: innerSize)
+                    } else {
+                        for j in 0..<innerSize { target[j] = source[offset + j * innerStride] }
+                    }
+                    // Advance the multi-index like an odometer, keeping the offset in step.
+                    var axis = outerShape.count - 1
+                    while axis >= 0 {
+                        index[axis] += 1
+                        offset += outerStrides[axis]
+                        if index[axis] < outerShape[axis] { break }
+                        offset -= outerStrides[axis] * outerShape[axis]
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
             }
         }
     }

@@ -193,12 +193,15 @@ struct GEMMTests {
 
     @Test("splits large problems by rows and by columns")
     func multithreadedSizes() {
-        // Each of the first four has over 2^20 multiply-adds. The first three are cut by rows and
+        // Each of the first five has over 2^20 multiply-adds. The first four are cut by rows and
         // share one packed B, and 96 x 2050 x 260 has two 2048-column blocks and two 256-deep k
-        // blocks in it. 7 x 700 x 230 has too few rows and is cut by columns. 3 x 2100 x 9 and
-        // 5 x 2050 x 9 run on one thread across a 2048-column block.
-        let sizes = [(m: 800, n: 20, k: 70), (m: 150, n: 140, k: 70), (m: 96, n: 2050, k: 260),
-                     (m: 7, n: 700, k: 230), (m: 3, n: 2100, k: 9), (m: 5, n: 2050, k: 9)]
+        // blocks in it. The B of 150 x 140 x 200 and 96 x 2050 x 260 is large enough to be packed
+        // by all cores, and 140 columns end in a part-filled panel. 7 x 700 x 230 has too few rows
+        // and is cut by columns. 3 x 2100 x 9 and 5 x 2050 x 9 run on one thread across a
+        // 2048-column block.
+        let sizes = [(m: 800, n: 20, k: 70), (m: 150, n: 140, k: 70), (m: 150, n: 140, k: 200),
+                     (m: 96, n: 2050, k: 260), (m: 7, n: 700, k: 230), (m: 3, n: 2100, k: 9),
+                     (m: 5, n: 2050, k: 9)]
         var seed: UInt64 = 200
         for layout in Self.layouts {
             for size in sizes {
