@@ -69,8 +69,20 @@ extension Tensor {
         }
         return Tensor.result(shape: shape, data: values, parents: [self]) { [derivatives] output in
             let g = output.grad!
-            self.accumulateGrad { gx in
-                for i in 0..<gx.count { gx[i] += g[i] * derivatives[i] }
+            self.accumulateGrad { gx, isNew in
+                g.withUnsafeBufferPointer { gp in
+                    derivatives.withUnsafeBufferPointer { dp in
+                        let (out, gBase, dBase) = (SharedPointer(base: gx.baseAddress!), gp.baseAddress!, dp.baseAddress!)
+                        // A new gradient buffer is uninitialised, so it is written, not added to.
+                        parallelRanges(count: gx.count, minimumPerThread: 16_384) { range in
+                            if isNew {
+                                for i in range { out.base[i] = gBase[i] * dBase[i] }
+                            } else {
+                                for i in range { out.base[i] += gBase[i] * dBase[i] }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

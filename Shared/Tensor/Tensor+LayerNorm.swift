@@ -42,25 +42,23 @@ extension Tensor {
         let parents = bias.map { [x, gain, $0] } ?? [x, gain]
         return result(shape: x.shape, data: values, parents: parents) { output in
             let g = output.grad!
+            // The gain and bias gradients sum over rows: dbias = Σ g and dgain = Σ g ⊙ n.
             bias?.accumulateGrad { gb in
                 g.withUnsafeBufferPointer { gp in
-                    for r in 0..<rows {
-                        for j in 0..<width { gb[j] += gp[r * width + j] }
-                    }
+                    addColumnSums(rows: rows, width: width, of: gp.baseAddress!, times: nil, into: gb.baseAddress!)
                 }
             }
             gain.accumulateGrad { gg in
                 g.withUnsafeBufferPointer { gp in
                     normalized.withUnsafeBufferPointer { np in
-                        for r in 0..<rows {
-                            for j in 0..<width { gg[j] += gp[r * width + j] * np[r * width + j] }
-                        }
+                        addColumnSums(rows: rows, width: width, of: gp.baseAddress!, times: np.baseAddress!,
+                                      into: gg.baseAddress!)
                     }
                 }
             }
             // With n = normalized input and d = g ⊙ gain:
             // dx = (1/σ) · (d − mean(d) − n · mean(d ⊙ n)).
-            x.accumulateGrad { gx in
+            x.accumulateGrad { gx, isNew in
                 g.withUnsafeBufferPointer { gp in
                     normalized.withUnsafeBufferPointer { np in
                         gain.data.withUnsafeBufferPointer { gainBuffer in
@@ -79,9 +77,11 @@ extension Tensor {
                                     meanD /= Float(width)
                                     meanDN /= Float(width)
                                     let inverseDeviation = inverseDeviations[r]
+                                    // A new gradient buffer is uninitialised, so it is written, not added to.
                                     for j in 0..<width {
                                         let d = gBase[base + j] * gainBase[j]
-                                        out.base[base + j] += inverseDeviation * (d - meanD - nBase[base + j] * meanDN)
+                                        let value = inverseDeviation * (d - meanD - nBase[base + j] * meanDN)
+                                        out.base[base + j] = isNew ? value : out.base[base + j] + value
                                     }
                                 }
                             }
@@ -116,6 +116,25 @@ private func layerNormRows(
             let value = (row[j] - mean) * inverseDeviation
             normalized[r * width + j] = value
             y[r * width + j] = value * gain[j] + bias[j]
+        }
+    }
+}
+
+/// Adds to `sums[j]` the sum over `rows` rows of `values[r, j]`, times `factors[r, j]` when given.
+///
+/// Cores share the columns, and each adds its rows in order, so the sums do not depend on the
+/// number of cores.
+private func addColumnSums(rows: Int, width: Int, of values: UnsafePointer<Float>, times factors: UnsafePointer<Float>?,
+                           into sums: UnsafeMutablePointer<Float>) {
+    let output = SharedPointer(base: sums)
+    parallelRanges(count: width, minimumPerThread: 32) { columns in
+        for r in 0..<rows {
+            let base = r * width
+            if let factors {
+                for j in columns { output.base[j] += values[base + j] * factors[base + j] }
+            } else {
+                for j in columns { output.base[j] += values[base + j] }
+            }
         }
     }
 }

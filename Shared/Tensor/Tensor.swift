@@ -148,7 +148,10 @@ extension Tensor {
         }
         accumulateGrad { g in
             values.withUnsafeBufferPointer { v in
-                for i in 0..<g.count { g[i] += v[i] }
+                let (out, input) = (SharedPointer(base: g.baseAddress!), v.baseAddress!)
+                parallelRanges(count: g.count, minimumPerThread: 32_768) { range in
+                    for i in range { out.base[i] += input[i] }
+                }
             }
         }
     }
