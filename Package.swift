@@ -63,6 +63,7 @@ var targets: [Target] = [
         name: "CPUFeatures",
         path: "Shared/CPUFeatures"
     ),
+    // The thread pool behind the Tensor kernels' parallel loops; -O2 in debug builds too.
     .target(
         name: "WorkerPool",
         path: "Shared/WorkerPool",
