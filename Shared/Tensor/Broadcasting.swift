@@ -74,13 +74,23 @@ func reduceBroadcast(_ values: [Float], from outputShape: [Int], to shape: [Int]
     return result
 }
 
-/// Calls `body` with each row-major index of `shape` and the matching offset under `strides`.
-func forEachOffset(shape: [Int], strides: [Int], _ body: (Int, Int) -> Void) {
-    let count = elementCount(shape)
-    guard count > 0 else { return }
+/// Calls `body` with each row-major index of `shape` in `range` (all of them when `range` is nil)
+/// and the matching offset under `strides`.
+func forEachOffset(shape: [Int], strides: [Int], in range: Range<Int>? = nil, _ body: (Int, Int) -> Void) {
+    let range = range ?? 0..<elementCount(shape)
+    guard !range.isEmpty else { return }
+
+    // The multi-index of the first linear index, and its offset.
     var index = [Int](repeating: 0, count: shape.count)
     var offset = 0
-    for linear in 0..<count {
+    var remainder = range.lowerBound
+    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+        index[axis] = remainder % shape[axis]
+        remainder /= shape[axis]
+        offset += index[axis] * strides[axis]
+    }
+
+    for linear in range {
         body(linear, offset)
         // Advance the multi-index like an odometer, keeping the strided offset in step.
         var axis = shape.count - 1

@@ -138,31 +138,12 @@ func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
             let source = input.baseAddress!
             let destination = SharedPointer(base: out.baseAddress!)
             parallelRanges(count: runs, minimumPerThread: max(1, 8_192 / innerSize)) { range in
-                // The multi-index of the range's first run, and its offset in the input.
-                var index = [Int](repeating: 0, count: outerShape.count)
-                var offset = 0
-                var remainder = range.lowerBound
-                for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
-                    index[axis] = remainder % outerShape[axis]
-                    remainder /= outerShape[axis]
-                    offset += index[axis] * outerStrides[axis]
-                }
-                for run in range {
+                forEachOffset(shape: outerShape, strides: outerStrides, in: range) { run, offset in
                     let target = destination.base + run * innerSize
                     if innerStride == 1 {
                         target.update(from: source + offset, count: innerSize)
                     } else {
                         for j in 0..<innerSize { target[j] = source[offset + j * innerStride] }
-                    }
-                    // Advance the multi-index like an odometer, keeping the offset in step.
-                    var axis = outerShape.count - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        offset += outerStrides[axis]
-                        if index[axis] < outerShape[axis] { break }
-                        offset -= outerStrides[axis] * outerShape[axis]
-                        index[axis] = 0
-                        axis -= 1
                     }
                 }
             }

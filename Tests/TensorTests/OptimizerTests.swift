@@ -51,6 +51,22 @@ struct GradientClippingTests {
         #expect(none.grad == nil)
     }
 
+    @Test("norm over gradients longer than one chunk")
+    func normOfLongGradients() {
+        // 40,000 and 16,385 values span several of the chunks the cores share, and 5 values fewer
+        // than one. The reference adds the squares one by one in Double.
+        let sizes = [40_000, 5, 16_385]
+        var reference: Double = 0
+        let tensors = sizes.enumerated().map { position, size in
+            let gradient = (0..<size).map { Float(($0 * 37 + position) % 101) / 50 - 1 }
+            for value in gradient { reference += Double(value) * Double(value) }
+            return parameter([size], [Float](repeating: 0, count: size), grad: gradient)
+        }
+        let expected = reference.squareRoot()
+        // Both sums are exact to about 1e-12 relative in Double; the result is rounded to Float.
+        #expect(abs(Double(gradientNorm(tensors)) / expected - 1) <= 1e-7)
+    }
+
     @Test("norm is accumulated in Double")
     func normWithoutOverflow() {
         // 3e19² = 9e38 overflows Float (max 3.4e38) but not Double; the norm is 5e19.
@@ -165,6 +181,34 @@ struct AdamWTests {
         // The moments pass through Float subtractions like 1 − 0.9, each off by up to 2.4e-7 relative.
         expectClose(weight.data, [0.84411035, -1.68336630], tolerance: 1e-6, "weight")
         expectClose(bias.data, [0.93661035, -1.87336630], tolerance: 1e-6, "bias")
+    }
+
+    @Test("first step updates every value of large parameters")
+    func firstStepLargeParameters() {
+        // A [200, 201] weight (40,200 values) and a [40,000] bias span several of the chunks the
+        // cores share. At step 1 each value moves by lr · g/(|g| + ε) ≈ lr · sign(g) for g ≠ 0,
+        // after the weight decays by 1 − lr·λ. A value that no chunk covered would stay put.
+        let (lr, decay): (Float, Float) = (0.01, 0.1)
+        func gradient(_ index: Int) -> Float { Float(index % 7) - 3.5 }
+        func start(_ index: Int) -> Float { Float(index % 13) / 13 }
+        let weight = parameter([200, 201], (0..<40_200).map(start), grad: (0..<40_200).map(gradient))
+        let bias = parameter([40_000], (0..<40_000).map(start), grad: (0..<40_000).map(gradient))
+        let optimizer = AdamW(parameters: [("weight", weight), ("bias", bias)], learningRate: lr, weightDecay: decay)
+        optimizer.step()
+
+        var weightErrors = 0
+        for index in 0..<40_200 {
+            let sign: Float = gradient(index) > 0 ? 1 : -1
+            let expected = start(index) * (1 - lr * decay) - lr * sign
+            if abs(weight.data[index] - expected) > 1e-6 { weightErrors += 1 }
+        }
+        var biasErrors = 0
+        for index in 0..<40_000 {
+            let sign: Float = gradient(index) > 0 ? 1 : -1
+            if abs(bias.data[index] - (start(index) - lr * sign)) > 1e-6 { biasErrors += 1 }
+        }
+        #expect(weightErrors == 0)
+        #expect(biasErrors == 0)
     }
 
     @Test("skips parameters without a gradient")

@@ -24,25 +24,27 @@ private final class IndexCounts: @unchecked Sendable {
     }
 }
 
+/// Runs `parallelFor` over `iterations` indices and expects each index to have run exactly once.
+private func expectEachIndexOnce(iterations: Int) {
+    let counts = IndexCounts(count: iterations)
+    parallelFor(iterations: iterations) { index in counts.record(index) }
+    #expect(counts.values == Array(repeating: 1, count: iterations))
+}
+
 @Suite("Worker pool")
 struct ParallelTests {
     @Test("parallelFor runs every index exactly once", arguments: [0, 1, 2, 3, 7, 64, 1000])
     func everyIndexOnce(iterations: Int) {
-        let counts = IndexCounts(count: iterations)
-        parallelFor(iterations: iterations) { index in counts.record(index) }
-        #expect(counts.values == Array(repeating: 1, count: iterations))
+        expectEachIndexOnce(iterations: iterations)
     }
 
     @Test("back-to-back calls of different sizes each run their own indices")
     func backToBackCalls() {
-        // Many short calls in a row are the case the spinning workers serve; a late worker must
-        // never run an index of a newer call with an older task.
+        // The spinning workers serve many short calls in a row. A late worker must never run an
+        // index of a newer call with an older task.
         var generator = SeededGenerator(seed: 17)
         for _ in 0..<2_000 {
-            let iterations = Int.random(in: 1...40, using: &generator)
-            let counts = IndexCounts(count: iterations)
-            parallelFor(iterations: iterations) { index in counts.record(index) }
-            #expect(counts.values == Array(repeating: 1, count: iterations))
+            expectEachIndexOnce(iterations: Int.random(in: 1...40, using: &generator))
         }
     }
 

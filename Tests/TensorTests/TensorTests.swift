@@ -121,6 +121,34 @@ struct TensorForwardTests {
         #expect(Array(c.data.prefix(6)) == [0, 10, 20, 1, 11, 21])
     }
 
+    @Test("permute split across cores", arguments: [[0, 2, 1, 3], [3, 1, 0, 2]])
+    func permuteLarge(order: [Int]) {
+        // a[i][j][k][l] encodes its own index, so every output value shows where it came from. With
+        // shape [6, 64, 4, 32] the runs are shared between cores. [0, 2, 1, 3] splits attention
+        // heads (contiguous runs), and [3, 1, 0, 2] moves the innermost axis (strided runs).
+        let shape = [6, 64, 4, 32]
+        var values: [Float] = []
+        for i in 0..<6 { for j in 0..<64 { for k in 0..<4 { for l in 0..<32 {
+            values.append(Float(((i * 64 + j) * 4 + k) * 32 + l))
+        } } } }
+        let a = Tensor(shape: shape, data: values)
+        let b = a.permuted(order)
+        let outputShape = order.map { shape[$0] }
+        #expect(b.shape == outputShape)
+
+        var mismatches = 0
+        var output = 0
+        for p in 0..<outputShape[0] { for q in 0..<outputShape[1] { for r in 0..<outputShape[2] { for s in 0..<outputShape[3] {
+            // Input index: input axis order[n] takes output index n.
+            var index = [0, 0, 0, 0]
+            for (position, value) in [p, q, r, s].enumerated() { index[order[position]] = value }
+            let expected = Float(((index[0] * 64 + index[1]) * 4 + index[2]) * 32 + index[3])
+            if b.data[output] != expected { mismatches += 1 }
+            output += 1
+        } } } }
+        #expect(mismatches == 0)
+    }
+
     @Test("split and concatenate along the last axis")
     func splitAndConcatenate() {
         // Rows [0 1 2 3 4] and [5 6 7 8 9] split into widths 2, 3.
