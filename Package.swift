@@ -9,10 +9,8 @@ import PackageDescription
 //
 // On a Linux machine whose CPU has AVX-512 (Intel since Skylake-SP, AMD since Zen 4), the GEMM
 // micro-kernel is built for 512-bit vectors, which made a training step about 1.5x faster here.
-// The tile kernels keep each output element's multiply-adds in the same order, and steps 04, 06, 08
-// and 09 printed identical output in both builds on the development machine.
-// NOTE: the dot-product path for the last few columns sums in 16-float rather than 8-float lanes,
-// so a shape that takes it may round differently in its last bits.
+// Both builds add each output element's products in the same order (the tile kernels in k order,
+// the dot products of the last few columns in 8-float lanes), so they print the same output.
 // TRANSFORMER_STEPS_AVX512=0 or =1 overrides the detection; programs check the CPU at start-up.
 let portableBuild = Context.environment["TRANSFORMER_STEPS_PORTABLE"] == "1"
 let avx512Build: Bool = {

@@ -572,11 +572,18 @@ private func multiplyDotColumns(a: UnsafePointer<Float>, lda: Int, height: Int, 
 
 /// Returns the dot product of two contiguous float vectors of length `count`.
 ///
-/// Four independent accumulators hide the multiply-add latency.
+/// Four independent accumulators hide the multiply-add latency. They are `SIMD8<Float>` in every
+/// build, not `Vector`, so that the AVX2 and AVX-512 builds add the products in the same order and
+/// return the same bits.
 @inline(__always)
 private func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-    let lanes = Vector.scalarCount
-    var sum0 = Vector(), sum1 = Vector(), sum2 = Vector(), sum3 = Vector()
+    typealias Lanes = SIMD8<Float>
+    // Loads eight floats from memory that need not be aligned.
+    func load(_ pointer: UnsafePointer<Float>) -> Lanes {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self)
+    }
+    let lanes = Lanes.scalarCount
+    var sum0 = Lanes(), sum1 = Lanes(), sum2 = Lanes(), sum3 = Lanes()
     var index = 0
     while index + 4 * lanes <= count {
         sum0 = sum0.addingProduct(load(x + index), load(y + index))
@@ -595,12 +602,6 @@ private func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: In
         index += 1
     }
     return total
-}
-
-/// Loads one vector from memory that need not be aligned.
-@inline(__always)
-private func load(_ pointer: UnsafePointer<Float>) -> Vector {
-    UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
 }
 
 /// Copies `rows` (< `panelRows`) rows of op(A) into one panel laid out k-major, `panelRows` values
