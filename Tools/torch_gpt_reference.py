@@ -4,8 +4,10 @@ The model and optimizer mirror the Swift code: token and learned position embedd
 blocks (causal multi-head attention with separate query, key and value layers, a 4x MLP with exact
 GELU), a final LayerNorm, a head tied to the token table, no biases and no dropout; weights normal
 with std 0.02, the residual output layers scaled by 1/sqrt(2 * layers). AdamW with betas (0.9, 0.99),
-weight decay on 2-D tensors only, linear warmup then cosine decay, global-norm clipping. Batches are
-random windows of the first 90% of the text; the vocabulary is the sorted characters of the text.
+weight decay on 2-D tensors only, linear warmup then a cosine decay that reaches the minimum at the
+last step, global-norm clipping. Batches are random windows of the first 90% of the text. The
+vocabulary is an unknown-character token at id 0 followed by the sorted characters of the text, as
+in the Swift tokenizer, so the two models have the same number of parameters.
 
 Prints one line per evaluation and, last, one line starting with "RESULT " holding JSON with the
 median milliseconds per step, tokens per second, losses and the peak resident set size.
@@ -86,9 +88,10 @@ class GPT(nn.Module):
 def learning_rate(step, args):
     if step < args.warmup:
         return args.lr * (step + 1) / (args.warmup + 1)
-    if step >= args.steps:
-        return args.min_lr
-    progress = (step - args.warmup) / max(args.steps - args.warmup, 1)
+    last_step = args.steps - 1
+    if last_step <= args.warmup:
+        return args.lr
+    progress = min((step - args.warmup) / (last_step - args.warmup), 1.0)
     return args.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (args.lr - args.min_lr)
 
 
@@ -117,12 +120,13 @@ def main():
     torch.manual_seed(args.seed)
     text = open(args.data, encoding="utf-8").read()
     characters = sorted(set(text))
-    index = {c: i for i, c in enumerate(characters)}
+    # Id 0 is the unknown-character token, which the text never uses but the vocabulary counts.
+    index = {c: i + 1 for i, c in enumerate(characters)}
     data = torch.tensor([index[c] for c in text], dtype=torch.long)
     cut = int(0.9 * len(data))
     splits = {"train": data[:cut], "val": data[cut:]}
 
-    model = GPT(len(characters), args.block_size, args.embed_dim, args.heads, args.layers)
+    model = GPT(len(characters) + 1, args.block_size, args.embed_dim, args.heads, args.layers)
     decayed = [p for p in model.parameters() if p.dim() == 2]
     kept = [p for p in model.parameters() if p.dim() != 2]
     optimizer = torch.optim.AdamW(

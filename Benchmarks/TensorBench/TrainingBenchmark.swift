@@ -1,6 +1,6 @@
 import Foundation
 import GenerationStep
-import Tensor
+@_spi(Benchmarks) import Tensor
 import TrainingStep
 import TransformerStep
 
@@ -50,7 +50,7 @@ struct TrainingBenchmark {
         let flopsPerStep = trainer.config.model.trainingFLOPs(batchSize: config.batchSize)
         let machine = MachineDescription()
         print("Training step, shakespeare-cpu preset: \(config.model.numLayers) layers, \(config.model.numHeads) heads, width \(config.model.embedDim), block \(config.model.blockSize), batch \(config.batchSize)")
-        print("Machine: \(machine.cpuModel), \(machine.cores) cores; load average \(oneMinuteLoadAverage().map { String(format: "%.2f", $0) } ?? "unknown")")
+        print("Machine: \(machine.cpuModel), \(machine.cores) cores, \(kernelThreads) kernel thread\(kernelThreads == 1 ? "" : "s"); load average \(oneMinuteLoadAverage().map { String(format: "%.2f", $0) } ?? "unknown")")
         print("Model: \(trainer.model.parameterCount) parameters, \(String(format: "%.2f", flopsPerStep / 1e9)) GFLOP per step (6 per weight per token plus attention)")
 
         // Ours.
@@ -79,7 +79,7 @@ struct TrainingBenchmark {
         let peak = measurePeak(cores: machine.cores)
         let tokensPerStep = Double(trainer.tokensPerStep)
         print("")
-        print("Ours:    median \(format(ours * 1000)) ms/step over \(steps) steps, \(format(tokensPerStep / ours, digits: 0)) tokens/s, \(format(flopsPerStep / ours / 1e9)) GFLOP/s = \(format(100 * flopsPerStep / ours / peak, digits: 0))% of the measured \(format(peak / 1e9, digits: 0)) GFLOP/s peak")
+        print("Ours:    median \(format(ours * 1000)) ms/step over \(steps) steps, \(format(tokensPerStep / ours, digits: 0)) tokens/s, \(format(flopsPerStep / ours / 1e9)) GFLOP/s = \(format(100 * flopsPerStep / ours / peak, digits: 0))% of a \(format(peak / 1e9, digits: 0)) GFLOP/s peak measured just before")
         print("         peak RSS \(format(ourPeak, digits: 0)) MiB; RSS after warm-up \(format(residentAfterWarmup, digits: 0)) MiB, after \(steps) more steps \(format(residentAtEnd, digits: 0)) MiB")
         print("         generation: \(format(Double(generatedTokens) / generationSeconds, digits: 0)) tokens/s (\(generatedTokens) tokens, context up to \(config.model.blockSize), no key/value cache)")
 

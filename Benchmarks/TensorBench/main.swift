@@ -1,5 +1,6 @@
 // TensorBench measures the speed of the Tensor module's kernels; each subcommand measures one kernel.
 import Foundation
+import StepKit
 
 let usage = """
     Usage: TensorBench [COMMAND] [OPTIONS]
@@ -23,11 +24,16 @@ let usage = """
     Environment:
       PYTHON             interpreter that runs Tools/numpy_gemm.py and Tools/torch_gpt_reference.py
                          (default: python3 found on PATH)
+      TRANSFORMER_STEPS_THREADS
+                         threads our kernels use, 1 to 64 (default: one per processor)
     """
+
+exitUnlessCPUSupportsTensorBuild()
+exitUnlessThreadSettingIsValid()
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var command = "gemm"
-if let first = arguments.first, !first.hasPrefix("-") {
+if let first = arguments.first, !first.hasPrefix("-") || ["--help", "-h"].contains(first) {
     command = first
     arguments.removeFirst()
 }

@@ -13,12 +13,14 @@ import Foundation
 ///         …
 ///     }
 ///
-/// Before the body runs, the CPU check of `exitUnlessCPUSupportsTensorBuild()` runs. Then:
+/// Before the body runs, the CPU check of `exitUnlessCPUSupportsTensorBuild()` and the check of
+/// `exitUnlessThreadSettingIsValid()` run. Then:
 /// - a `HelpRequest` thrown by `FlagParser.parse(_:)` prints the usage to standard output and exits 0;
 /// - any other error prints `error: <message>` to standard error and exits 1;
 /// - a body that returns exits 0.
 public func runStepProgram(_ body: () throws -> Void) -> Never {
     exitUnlessCPUSupportsTensorBuild()
+    exitUnlessThreadSettingIsValid()
 
     do {
         try body()
@@ -56,6 +58,27 @@ public func exitUnlessCPUSupportsTensorBuild() {
         exit(1)
     }
     #endif
+}
+
+/// Exits with status 1 and an explanation when the environment variable `TRANSFORMER_STEPS_THREADS`
+/// is set to something other than a whole number from 1 to 64; otherwise returns.
+///
+/// The variable sets how many threads the tensor kernels use. The Tensor module ignores a value it
+/// cannot use, so programs check it here, before the first kernel runs.
+public func exitUnlessThreadSettingIsValid() {
+    if let problem = threadSettingProblem(ProcessInfo.processInfo.environment["TRANSFORMER_STEPS_THREADS"]) {
+        writeToStandardError("error: \(problem)\n")
+        exit(1)
+    }
+}
+
+/// Returns why `value` of `TRANSFORMER_STEPS_THREADS` is invalid, or nil when it is valid or unset.
+func threadSettingProblem(_ value: String?) -> String? {
+    guard let value, !value.isEmpty else { return nil }
+    if let count = Int(value), (1...64).contains(count) { return nil }
+    return "TRANSFORMER_STEPS_THREADS is \"\(value)\", but it must be a whole number from 1 to 64: the number "
+        + "of threads the tensor kernels use. Set it to 1 for a single thread, or unset it to use every "
+        + "processor: unset TRANSFORMER_STEPS_THREADS"
 }
 
 /// Returns the explanation printed when the CPU lacks AVX2 or FMA, naming the portable build.

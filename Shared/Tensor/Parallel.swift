@@ -1,8 +1,12 @@
 import WorkerPool
 
-/// The number of threads kernels split large work across: the calling thread plus the worker
-/// pool's threads, one per processor this process may run on.
+/// The number of threads kernels split large work across, the calling thread included: one per
+/// processor this process may use, or the value of `TRANSFORMER_STEPS_THREADS`.
 let kernelThreadCount = ts_pool_thread_count()
+
+/// The number of threads the kernels split large work across, for benchmarks to report.
+@_spi(Benchmarks)
+public var kernelThreads: Int { kernelThreadCount }
 
 /// A pointer shared with parallel tasks. Each task writes a disjoint range, so no two threads ever
 /// touch the same element; that is what makes the unchecked `Sendable` sound.

@@ -23,6 +23,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,20 +129,44 @@ static void *worker_main(void *unused) {
     return NULL;
 }
 
+/// Returns the processors this process may use: those in its affinity mask, and on Linux at most
+/// its cgroup's CPU quota rounded up (a container limited to 2 CPUs on a 64-core host gets 2).
 static long processor_count(void) {
+    long count = sysconf(_SC_NPROCESSORS_ONLN);
 #if defined(__linux__)
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-        long count = CPU_COUNT(&set);
-        if (count > 0) return count;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) count = CPU_COUNT(&set);
+
+    // cgroup v2 writes "max PERIOD" without a limit and "QUOTA PERIOD" with one.
+    FILE *file = fopen("/sys/fs/cgroup/cpu.max", "r");
+    if (file != NULL) {
+        char quota[32];
+        long period = 0;
+        if (fscanf(file, "%31s %ld", quota, &period) == 2 && strcmp(quota, "max") != 0 && period > 0) {
+            long limit = (atol(quota) + period - 1) / period;
+            if (limit >= 1 && limit < count) count = limit;
+        }
+        fclose(file);
     }
 #endif
-    long count = sysconf(_SC_NPROCESSORS_ONLN);
     return count > 0 ? count : 1;
 }
 
+/// Returns the number of threads to use: `TRANSFORMER_STEPS_THREADS` when it is a whole number
+/// from 1 to `max_workers + 1`, and the processor count otherwise. Programs reject other values of
+/// the variable before any kernel runs, because this library cannot report them.
+static long thread_count_setting(void) {
+    const char *setting = getenv("TRANSFORMER_STEPS_THREADS");
+    if (setting != NULL && *setting != '\0') {
+        char *end = NULL;
+        long value = strtol(setting, &end, 10);
+        if (*end == '\0' && value >= 1 && value <= max_workers + 1) return value;
+    }
+    return processor_count();
+}
+
 static void start_workers(void) {
-    long wanted = processor_count() - 1;
+    long wanted = thread_count_setting() - 1;
     if (wanted > max_workers) wanted = max_workers;
     for (long index = 0; index < wanted; index++) {
         pthread_t thread;

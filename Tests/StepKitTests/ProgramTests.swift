@@ -17,6 +17,18 @@ struct ProgramTests {
         #expect(message.hasSuffix("    TRANSFORMER_STEPS_PORTABLE=1 swift run Step04MLP"))
     }
 
+    @Test("thread setting accepts 1 to 64 or unset", arguments: [nil, "", "1", "2", "64"] as [String?])
+    func validThreadSetting(value: String?) {
+        #expect(threadSettingProblem(value) == nil)
+    }
+
+    @Test("thread setting rejects other values", arguments: ["0", "65", "-2", "two", "2.5", " 2"])
+    func invalidThreadSetting(value: String) throws {
+        let problem = try #require(threadSettingProblem(value))
+        #expect(problem.hasPrefix("TRANSFORMER_STEPS_THREADS is \"\(value)\", but it must be a whole number from 1 to 64"))
+        #expect(problem.hasSuffix("unset TRANSFORMER_STEPS_THREADS"))
+    }
+
     @Test("error messages")
     func errorMessages() {
         #expect(errorMessage(for: StepError("bad value")) == "bad value")

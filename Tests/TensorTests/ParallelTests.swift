@@ -73,6 +73,29 @@ struct ParallelTests {
         #expect(counts.values == Array(repeating: 1, count: callers * 300 * 16))
     }
 
+    @Test("GEMM gives the same bits on one thread", arguments: [(m: 300, n: 200, k: 300), (m: 7, n: 700, k: 230)])
+    func gemmIndependentOfThreads(size: (m: Int, n: Int, k: Int)) {
+        // A GEMM called inside a task finds the pool busy and runs every piece on its own thread.
+        // Comparing it with a top-level call, which is split by rows (by columns for 7 rows), shows
+        // that splitting never changes a result. While another test uses the pool, both calls run
+        // on one thread, and the check compares like with like.
+        var generator = SeededGenerator(seed: 5)
+        let a = (0..<size.m * size.k).map { _ in Float.random(in: -1...1, using: &generator) }
+        let b = (0..<size.k * size.n).map { _ in Float.random(in: -1...1, using: &generator) }
+        func multiply() -> [Float] {
+            var c = [Float](repeating: 0, count: size.m * size.n)
+            sgemm(transposeA: false, transposeB: false, m: size.m, n: size.n, k: size.k,
+                  a: a, lda: size.k, b: b, ldb: size.n, beta: 0, c: &c, ldc: size.n)
+            return c
+        }
+        let split = multiply()
+        var serial: [Float] = []
+        parallelFor(iterations: 2) { index in
+            if index == 0 { serial = multiply() }
+        }
+        #expect(serial == split)
+    }
+
     @Test("parallelRanges covers 0..<count with disjoint ranges", arguments: [0, 1, 5, 100, 1001])
     func rangesCoverCount(count: Int) {
         let counts = IndexCounts(count: count)

@@ -4,13 +4,15 @@
 /// One task of a parallel loop: called once for each index, with the caller's context pointer.
 typedef void (*ts_pool_task)(void *context, long index);
 
-/// Returns the number of threads that `ts_pool_run` spreads work over: the calling thread plus
-/// the pool's workers, one for each processor this process may run on.
+/// Returns the number of threads that `ts_pool_run` spreads work over, the calling thread
+/// included: one per processor this process may use (its affinity mask, limited on Linux by its
+/// cgroup's CPU quota), or the value of the environment variable TRANSFORMER_STEPS_THREADS when
+/// that is a whole number from 1 to 64. The pool starts that number minus one workers on first use.
 long ts_pool_thread_count(void);
 
 /// Calls `task(context, index)` once for every index in 0..<count and returns when all calls have
-/// finished. The calls are shared between the calling thread and the pool's workers; each index is
-/// handed out once, in increasing order, to whichever thread is free first.
+/// finished. The calling thread and the pool's workers share the calls. Each index is handed out
+/// once, in increasing order, to whichever thread is free first.
 ///
 /// Workers wait for the next call by spinning for a short while and then sleeping, so that
 /// back-to-back calls (the kernels of one training step) start without waking a sleeping thread.
