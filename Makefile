@@ -28,7 +28,8 @@ test:
 	$(SWIFT) test
 
 # `make test-step 3` and `make test-step N=3` both work: a bare number after the target is taken as N.
-ARG_NUMBER := $(firstword $(filter-out test-step diff-step,$(filter $(foreach i,0 1 2 3 4 5 6 7 8 9 10 00 01 02 03 04 05 06 07 08 09,$(i)),$(MAKECMDGOALS))))
+# Any bare number counts, so that `make test-step 11` reports 11 instead of an empty N.
+ARG_NUMBER := $(firstword $(shell printf '%s\n' $(filter-out test-step diff-step,$(MAKECMDGOALS)) | grep -Ex '[0-9]+'))
 N ?= $(ARG_NUMBER)
 # Empty unless N is a whole number naming a step (printf would turn "" or "x" into 00).
 VALID_N = $(shell echo '$(N)' | grep -Ex '[0-9]{1,2}')

@@ -303,11 +303,13 @@ func runComparison(
     }
 }
 
-/// Writes the steps per second and tokens per second of a run to standard error.
+/// Writes the milliseconds per step and tokens per second of a run to standard error. `seconds`
+/// is the run's wall-clock time, so evaluations and checkpoints count too; the log's ms/step column
+/// counts training steps alone.
 func printSpeed(stepCount: Int, tokensPerStep: Int, seconds: Double) {
     guard stepCount > 0, seconds > 0 else { return }
     flushStandardOutput()
-    let text = "\(stepCount) steps in " + Format.duration(seconds: seconds) + ": "
+    let text = "\(stepCount) steps in " + Format.duration(seconds: seconds) + " with evaluations and checkpoints: "
         + Format.fixed(seconds * 1000 / Double(stepCount), digits: 1) + " ms/step, "
         + Format.compact(Double(stepCount * tokensPerStep) / seconds) + " tokens/s\n"
     FileHandle.standardError.write(Data(text.utf8))
