@@ -67,7 +67,7 @@ data/tinyshakespeare.txt:
 	@mv data/tinyshakespeare.txt.tmp data/tinyshakespeare.txt
 	@echo "data/tinyshakespeare.txt is ready (SHA-256 checked)"
 
-bench:
+bench: data
 	PYTHON=$(PYTHON) $(SWIFT) run -c release TensorBench all
 
 ladder: data

@@ -7,6 +7,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     case unknownCommand(String)
     case unknownOption(String)
     case invalidValue(option: String, value: String, rule: String)
+    case missingCorpus(path: String)
 
     var description: String {
         switch self {
@@ -16,6 +17,9 @@ enum BenchmarkError: Error, CustomStringConvertible {
             return "unknown option '\(name)'; run 'TensorBench help' to list the options"
         case .invalidValue(let option, let value, let rule):
             return "invalid value '\(value)' for \(option): it must be \(rule)"
+        case .missingCorpus(let path):
+            return "the training benchmark needs the corpus at \(path), which could not be read; "
+                + "run `make data` first, or pass --data PATH"
         }
     }
 }

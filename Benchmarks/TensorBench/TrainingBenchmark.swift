@@ -42,8 +42,7 @@ struct TrainingBenchmark {
 
     func run() throws {
         guard let text = try? String(contentsOfFile: dataPath, encoding: .utf8) else {
-            print("train: \(dataPath) was not found; run `make data` first. Skipped the training benchmark.")
-            return
+            throw BenchmarkError.missingCorpus(path: dataPath)
         }
         let config = try TrainingConfig.preset(named: "shakespeare-cpu")
         let trainer = try Trainer(config: config, text: text)
@@ -79,7 +78,7 @@ struct TrainingBenchmark {
         let peak = measurePeak(cores: machine.cores)
         let tokensPerStep = Double(trainer.tokensPerStep)
         print("")
-        print("Ours:    median \(format(ours * 1000)) ms/step over \(steps) steps, \(format(tokensPerStep / ours, digits: 0)) tokens/s, \(format(flopsPerStep / ours / 1e9)) GFLOP/s = \(format(100 * flopsPerStep / ours / peak, digits: 0))% of a \(format(peak / 1e9, digits: 0)) GFLOP/s peak measured just before")
+        print("Ours:    median \(format(ours * 1000)) ms/step over \(steps) steps, \(format(tokensPerStep / ours, digits: 0)) tokens/s, \(format(flopsPerStep / ours / 1e9)) GFLOP/s = \(format(100 * flopsPerStep / ours / peak, digits: 0))% of a \(format(peak / 1e9, digits: 0)) GFLOP/s peak measured just before on \(machine.cores) cores")
         print("         peak RSS \(format(ourPeak, digits: 0)) MiB; RSS after warm-up \(format(residentAfterWarmup, digits: 0)) MiB, after \(steps) more steps \(format(residentAtEnd, digits: 0)) MiB")
         print("         generation: \(format(Double(generatedTokens) / generationSeconds, digits: 0)) tokens/s (\(generatedTokens) tokens, context up to \(config.model.blockSize), no key/value cache)")
 

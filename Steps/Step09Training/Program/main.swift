@@ -187,7 +187,7 @@ runStepProgram {
         print(trainer.history.sparklines())
         flushStandardOutput()
         let kept = lastCheckpointStep.map { "The last checkpoint, \(runPath)/checkpoint at step \($0), was kept." }
-            ?? "This run wrote no checkpoint, and the folder \(runPath) was left as it was."
+            ?? "This run wrote no checkpoint and changed nothing in \(runPath)."
         throw StepError(error.description + " " + kept)
     }
     progress.finish()
