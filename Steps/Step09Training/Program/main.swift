@@ -223,6 +223,11 @@ func describe(_ trainer: Trainer) -> String {
     let config = trainer.config
     let model = config.model
     let clipping = config.maxGradNorm.map { "clip " + Format.significant($0) } ?? "no clipping"
+    // The decay starts after the warmup and ends at the last step, so a run no longer than its
+    // warmup plus one step never decays (see `LearningRateSchedule`).
+    let schedule = config.maxSteps - 1 > config.warmupSteps
+        ? "warmup \(config.warmupSteps), cosine decay"
+        : "warmup \(config.warmupSteps) fills the whole run, so the rate never decays"
     return [
         "Vocabulary: \(trainer.tokenizer.vocabSize) tokens · " + Format.grouped(trainer.dataset.train.count) + " training and "
             + Format.grouped(trainer.dataset.validation.count) + " validation tokens",
@@ -230,7 +235,7 @@ func describe(_ trainer: Trainer) -> String {
             + " dropout \(Format.significant(model.dropout)) · " + Format.grouped(trainer.model.parameterCount) + " parameters",
         "Training: \(config.maxSteps) steps of batch size \(config.batchSize) (\(trainer.tokensPerStep) tokens), AdamW lr "
             + Format.significant(config.learningRate) + " → " + Format.significant(config.minLearningRate)
-            + " (warmup \(config.warmupSteps), cosine decay), weight decay " + Format.significant(config.weightDecay)
+            + " (\(schedule)), weight decay " + Format.significant(config.weightDecay)
             + ", betas \(Format.significant(config.beta1))/\(Format.significant(config.beta2)), \(clipping), seed \(config.seed)",
         "Evaluation: every \(config.evalInterval) steps, \(config.evalBatches) batches per split."
             + " An untrained model starts near ln(\(trainer.tokenizer.vocabSize)) = "
