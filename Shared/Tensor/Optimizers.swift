@@ -77,7 +77,10 @@ public final class AdamW {
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
         let (inverse1, inverse2) = (1 / correction1, 1 / correction2)
 
-        // The pointers stay valid during the parallel call: no array here is resized or replaced.
+        // NOTE: the pointers are used after their `with…BufferPointer` closures return, which Swift
+        // does not promise to support. It holds here because the mutable accesses leave each array
+        // with storage of its own, `withExtendedLifetime` keeps that storage alive, and nothing
+        // touches these arrays until the parallel call returns.
         var chunks: [(m: SharedPointer<Float>, v: SharedPointer<Float>, p: SharedPointer<Float>,
                       g: UnsafePointer<Float>, range: Range<Int>, decayFactor: Float)] = []
         var owners: [Tensor] = []
