@@ -199,10 +199,10 @@ private struct GEMMProblem: @unchecked Sendable {
     ///
     /// The pieces are ranges of rows of C, so that no two of them write the same cache line except
     /// where their rows meet. All of op(B) is packed once before they start (by all cores, when it
-    /// is large), and every piece reads it. `parallelFor` hands the pieces out one at a time. A core that
-    /// starts late (a worker that had gone to sleep takes tens of microseconds to wake) or that is
-    /// busy with another process therefore takes fewer pieces instead of delaying the whole call. A C
-    /// with too few rows for two pieces is cut into column ranges instead, each packing its own
+    /// is large), and every piece reads it. `parallelFor` hands the pieces out one at a time. A core
+    /// that starts late (a worker that had gone to sleep takes tens of microseconds to wake) or that
+    /// is busy with another process therefore takes fewer pieces instead of delaying the whole call.
+    /// A C with too few rows for two pieces is cut into column ranges instead, each packing its own
     /// columns.
     func runInParallel(threads: Int) {
         let rowPanels = (m + panelRows - 1) / panelRows
