@@ -78,7 +78,7 @@ public final class AdamW {
         let (inverse1, inverse2) = (1 / correction1, 1 / correction2)
 
         // NOTE: the pointers are used after their `with…BufferPointer` closures return, which Swift
-        // does not promise to support. It holds here because the mutable accesses leave each array
+        // does not promise to support. It is safe here because the mutable accesses leave each array
         // with storage of its own, `withExtendedLifetime` keeps that storage alive, and nothing
         // touches these arrays until the parallel call returns.
         var chunks: [(m: SharedPointer<Float>, v: SharedPointer<Float>, p: SharedPointer<Float>,

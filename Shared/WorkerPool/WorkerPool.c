@@ -166,9 +166,9 @@ static long thread_count_setting(void) {
 }
 
 static void start_workers(void) {
-    long wanted = thread_count_setting() - 1;
-    if (wanted > max_workers) wanted = max_workers;
-    for (long index = 0; index < wanted; index++) {
+    long workers_to_start = thread_count_setting() - 1;
+    if (workers_to_start > max_workers) workers_to_start = max_workers;
+    for (long index = 0; index < workers_to_start; index++) {
         pthread_t thread;
         pthread_attr_t attributes;
         pthread_attr_init(&attributes);
