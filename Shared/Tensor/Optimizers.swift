@@ -93,8 +93,8 @@ public final class AdamW {
             let v = secondMoments[index].withUnsafeMutableBufferPointer { SharedPointer(base: $0.baseAddress!) }
             let p = tensor.data.withUnsafeMutableBufferPointer { SharedPointer(base: $0.baseAddress!) }
             let g = tensor.grad!.withUnsafeBufferPointer { $0.baseAddress! }
-            for start in stride(from: 0, to: tensor.count, by: AdamW.updateChunk) {
-                chunks.append((m, v, p, g, start..<min(tensor.count, start + AdamW.updateChunk), decayFactor))
+            for range in chunkRanges(count: tensor.count, size: AdamW.updateChunk) {
+                chunks.append((m, v, p, g, range, decayFactor))
             }
         }
         withExtendedLifetime((owners, firstMoments, secondMoments)) {
@@ -203,8 +203,8 @@ public func gradientNorm(_ parameters: [Tensor]) -> Float {
     let gradients = parameters.compactMap(\.grad)
     var chunks: [(gradient: Int, range: Range<Int>)] = []
     for (index, gradient) in gradients.enumerated() {
-        for start in stride(from: 0, to: gradient.count, by: normChunk) {
-            chunks.append((index, start..<min(gradient.count, start + normChunk)))
+        for range in chunkRanges(count: gradient.count, size: normChunk) {
+            chunks.append((index, range))
         }
     }
     var sums = [Double](repeating: 0, count: chunks.count)
