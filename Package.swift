@@ -75,7 +75,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "StepKit",
-        dependencies: ["CPUFeatures"],
+        dependencies: ["CPUFeatures", "WorkerPool"],
         path: "Shared/StepKit",
         resources: [.copy("Resources/default-corpus.txt")],
         swiftSettings: language + stepKitSettings

@@ -1,4 +1,5 @@
 import CPUFeatures
+import WorkerPool
 import Foundation
 
 /// Runs a step program's body and exits: the entry point of every step's `main.swift`.
@@ -61,7 +62,8 @@ public func exitUnlessCPUSupportsTensorBuild() {
 }
 
 /// Exits with status 1 and an explanation when the environment variable `TRANSFORMER_STEPS_THREADS`
-/// is set to something other than a whole number from 1 to 64; otherwise returns.
+/// is set to something other than a whole number from 1 to `TS_POOL_MAX_THREADS` (64); otherwise
+/// returns.
 ///
 /// The variable sets how many threads the tensor kernels use. The Tensor module ignores a value it
 /// cannot use, so programs check it here, before the first kernel runs.
@@ -75,8 +77,9 @@ public func exitUnlessThreadSettingIsValid() {
 /// Returns why `value` of `TRANSFORMER_STEPS_THREADS` is invalid, or nil when it is valid or unset.
 func threadSettingProblem(_ value: String?) -> String? {
     guard let value, !value.isEmpty else { return nil }
-    if let count = Int(value), (1...64).contains(count) { return nil }
-    return "TRANSFORMER_STEPS_THREADS is \"\(value)\", but it must be a whole number from 1 to 64: the number "
+    let maximum = Int(TS_POOL_MAX_THREADS)
+    if let count = Int(value), (1...maximum).contains(count) { return nil }
+    return "TRANSFORMER_STEPS_THREADS is \"\(value)\", but it must be a whole number from 1 to \(maximum): the number "
         + "of threads the tensor kernels use. Set it to 1 for a single thread, or unset it to use every "
         + "processor: unset TRANSFORMER_STEPS_THREADS"
 }

@@ -42,8 +42,8 @@ static inline void cpu_relax(void) {}
 /// step are mostly a few microseconds; a longer gap (a step boundary, printing) costs one wake-up.
 static const uint64_t spin_nanoseconds = 200000;
 
-/// Upper bound on worker threads, far above the machines this project targets.
-enum { max_workers = 63 };
+/// Upper bound on worker threads: the calling thread makes up the rest of TS_POOL_MAX_THREADS.
+enum { max_workers = TS_POOL_MAX_THREADS - 1 };
 
 static pthread_once_t start_once = PTHREAD_ONCE_INIT;
 static long worker_count;
@@ -153,14 +153,14 @@ static long processor_count(void) {
 }
 
 /// Returns the number of threads to use: `TRANSFORMER_STEPS_THREADS` when it is a whole number
-/// from 1 to `max_workers + 1`, and the processor count otherwise. Programs reject other values of
+/// from 1 to TS_POOL_MAX_THREADS, and the processor count otherwise. Programs reject other values of
 /// the variable before any kernel runs, because this library cannot report them.
 static long thread_count_setting(void) {
     const char *setting = getenv("TRANSFORMER_STEPS_THREADS");
     if (setting != NULL && *setting != '\0') {
         char *end = NULL;
         long value = strtol(setting, &end, 10);
-        if (*end == '\0' && value >= 1 && value <= max_workers + 1) return value;
+        if (*end == '\0' && value >= 1 && value <= TS_POOL_MAX_THREADS) return value;
     }
     return processor_count();
 }
