@@ -96,6 +96,11 @@ struct MachineDescription {
         cpuModel = model
         vectorFeatures = features
     }
+
+    /// The CPU, its cores and the threads our kernels use, for the first line of a report.
+    var summary: String {
+        "\(cpuModel), \(cores) cores, \(kernelThreads) kernel thread\(kernelThreads == 1 ? "" : "s")"
+    }
 }
 
 /// Returns the 1-minute load average from /proc/loadavg, or nil where that file does not exist.

@@ -62,7 +62,7 @@ struct GEMMBenchmark {
     /// Measures every shape, runs the numpy reference, and prints the table.
     func run() throws {
         let machine = MachineDescription()
-        print("Machine: \(machine.cpuModel), \(machine.cores) cores, \(kernelThreads) kernel thread\(kernelThreads == 1 ? "" : "s"), CPU flags: \(machine.vectorFeatures.joined(separator: " "))")
+        print("Machine: \(machine.summary), CPU flags: \(machine.vectorFeatures.joined(separator: " "))")
         printLoad(when: "before", cores: machine.cores)
         let peak = measurePeak(cores: machine.cores)
         print("Peak estimate: \(format(peak / 1e9)) GFLOP/s, the multiply-add rate of \(multiplyAddVectorLanes)-float vectors measured on \(machine.cores) cores at once")

@@ -1,6 +1,6 @@
 import Foundation
 import GenerationStep
-@_spi(Benchmarks) import Tensor
+import Tensor
 import TrainingStep
 import TransformerStep
 
@@ -49,7 +49,7 @@ struct TrainingBenchmark {
         let flopsPerStep = trainer.config.model.trainingFLOPs(batchSize: config.batchSize)
         let machine = MachineDescription()
         print("Training step, shakespeare-cpu preset: \(config.model.numLayers) layers, \(config.model.numHeads) heads, width \(config.model.embedDim), block \(config.model.blockSize), batch \(config.batchSize)")
-        print("Machine: \(machine.cpuModel), \(machine.cores) cores, \(kernelThreads) kernel thread\(kernelThreads == 1 ? "" : "s"); load average \(oneMinuteLoadAverage().map { String(format: "%.2f", $0) } ?? "unknown")")
+        print("Machine: \(machine.summary); load average \(oneMinuteLoadAverage().map { String(format: "%.2f", $0) } ?? "unknown")")
         print("Model: \(trainer.model.parameterCount) parameters, \(String(format: "%.2f", flopsPerStep / 1e9)) GFLOP per step (6 per weight per token plus attention)")
 
         // Ours.
