@@ -56,7 +56,8 @@ private let minimumPiecePanels = 8
 /// writing the same cache line of C (where they meet) are rare.
 private let minimumPieceColumns = 64
 /// Multiply-adds (m·n·k) below which one GEMM runs on the calling thread. 2^20 of them take about
-/// 16 µs on one AVX2 core; 2^18 made a training step no faster on the 2-core development machine.
+/// 16 µs on one AVX2 core. A threshold of 2^18 made a training step no faster on the 2-core
+/// development machine.
 private let parallelMultiplyAdds = 1 << 20
 
 /// Computes C = op(A) · op(B) + beta · C for row-major matrices (beta is 0 or 1).
@@ -446,7 +447,7 @@ private struct PackedB: @unchecked Sendable {
         raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, total) * MemoryLayout<Float>.stride, alignment: 64)
         base = raw.bindMemory(to: Float.self, capacity: max(1, total))
 
-        // A task packs up to `packPanelsPerTask` panels of one block; the block's first task also
+        // A task packs up to `packPanelsPerTask` panels of one block. The block's first task also
         // packs its dot product columns. Every task writes its own part of the buffer.
         var tasks: [(block: Int, firstPanel: Int, endPanel: Int)] = []
         for (index, item) in blocks.enumerated() {
